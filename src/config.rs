@@ -1,0 +1,261 @@
+//! Command-line and environment configuration.
+//!
+//! One clap struct: every flag has an environment fallback so the same binary
+//! is configured by flags locally and by variables on Fly.io, Railway or
+//! Render. Values are parsed into typed forms here (a public URL, origins,
+//! hosts), so the rest of the server never re-validates a string.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::str::FromStr;
+
+use axum::http::Uri;
+use clap::{Parser, ValueEnum};
+
+/// Browser origins allowed by default: the chat products people connect us
+/// to. Loopback origins (a local Inspector) and the public URL's own origin
+/// are always allowed on top of this list.
+pub const DEFAULT_ALLOWED_ORIGINS: &str =
+    "https://chatgpt.com,https://chat.openai.com,https://claude.ai,https://claude.com";
+
+#[derive(Parser, Debug, Clone)]
+#[command(
+    name = "crypto-mcp",
+    version,
+    about = "Remote MCP server for crypto market data"
+)]
+pub struct Config {
+    /// Address to bind.
+    #[arg(long, env = "HOST", default_value = "0.0.0.0")]
+    pub host: IpAddr,
+
+    /// Port to bind.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// Externally visible base URL, e.g. https://crypto-mcp.fly.dev
+    /// (default: http://localhost:PORT).
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<PublicUrl>,
+
+    /// Who may call the MCP endpoint: `oauth` or `none`.
+    #[arg(long, env = "MCP_AUTH", value_enum, default_value_t = AuthMode::None)]
+    pub auth: AuthMode,
+
+    /// Comma-separated browser origins allowed to call the MCP endpoint, or
+    /// `*` for any. Loopback origins and the public URL's origin are always
+    /// allowed.
+    #[arg(
+        long,
+        env = "MCP_ALLOWED_ORIGINS",
+        value_delimiter = ',',
+        default_value = DEFAULT_ALLOWED_ORIGINS
+    )]
+    pub allowed_origins: Vec<OriginRule>,
+
+    /// Extra comma-separated `Host` header values accepted besides the public
+    /// URL's host and loopback (e.g. a reverse proxy's internal name), or `*`
+    /// to accept any host.
+    #[arg(long, env = "MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<HostRule>,
+
+    /// Log output format: `text` or `json`. Verbosity comes from RUST_LOG.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    pub fn bind_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+
+    /// The public URL, defaulting to the local address people type.
+    pub fn public_url(&self) -> PublicUrl {
+        self.public_url.clone().unwrap_or_else(|| PublicUrl {
+            scheme: "http".into(),
+            host: "localhost".into(),
+            port: Some(self.port),
+        })
+    }
+
+    /// Refuses settings that parse but cannot run, with a one-line message
+    /// naming the flag.
+    pub fn check(&self) -> Result<(), String> {
+        match self.auth {
+            AuthMode::None => Ok(()),
+            AuthMode::Oauth => Err(
+                "--auth oauth (MCP_AUTH=oauth) is not available in this build yet; \
+                 run with --auth none behind your own access control"
+                    .into(),
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    Oauth,
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// An absolute `http(s)://host[:port]` URL with no path, query or fragment:
+/// the base every advertised URL is built from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+}
+
+impl PublicUrl {
+    /// Host name as it appears in a `Host` header, without the port.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The `scheme://host[:port]` origin browsers send for pages we serve.
+    pub fn origin(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.port {
+            Some(port) => write!(f, "{}://{}:{port}", self.scheme, self.host),
+            None => write!(f, "{}://{}", self.scheme, self.host),
+        }
+    }
+}
+
+impl FromStr for PublicUrl {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let trimmed = raw.trim().trim_end_matches('/');
+        let uri: Uri = trimmed
+            .parse()
+            .map_err(|_| format!("'{raw}' is not a URL like https://mcp.example.com"))?;
+        let scheme = match uri.scheme_str() {
+            Some(s @ ("http" | "https")) => s.to_owned(),
+            _ => return Err(format!("'{raw}' must start with http:// or https://")),
+        };
+        let authority = uri
+            .authority()
+            .ok_or_else(|| format!("'{raw}' has no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(format!("'{raw}' must not contain user information"));
+        }
+        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
+            return Err(format!(
+                "'{raw}' must be a bare origin without a path or query, e.g. https://mcp.example.com"
+            ));
+        }
+        Ok(Self {
+            scheme,
+            host: authority.host().to_ascii_lowercase(),
+            port: authority.port_u16(),
+        })
+    }
+}
+
+/// One entry of `--allowed-origins`: an exact origin or `*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OriginRule {
+    Any,
+    Exact(String),
+}
+
+impl FromStr for OriginRule {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let raw = raw.trim();
+        if raw == "*" {
+            return Ok(Self::Any);
+        }
+        let url: PublicUrl = raw
+            .parse()
+            .map_err(|e| format!("origin {e}; expected e.g. https://chatgpt.com"))?;
+        Ok(Self::Exact(url.origin()))
+    }
+}
+
+/// One entry of `--allowed-hosts`: a host name (port ignored) or `*`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HostRule {
+    Any,
+    Exact(String),
+}
+
+impl FromStr for HostRule {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let raw = raw.trim();
+        if raw == "*" {
+            return Ok(Self::Any);
+        }
+        let authority: axum::http::uri::Authority = raw
+            .parse()
+            .map_err(|_| format!("'{raw}' is not a host name"))?;
+        if authority.as_str().contains('@') || authority.host().is_empty() {
+            return Err(format!("'{raw}' is not a host name"));
+        }
+        Ok(Self::Exact(authority.host().to_ascii_lowercase()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        Config::try_parse_from(std::iter::once("crypto-mcp").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_give_a_local_public_url() {
+        let config = parse(&["--port", "9000"]).expect("defaults parse");
+        assert_eq!(config.public_url().to_string(), "http://localhost:9000");
+        assert_eq!(config.allowed_origins.len(), 4);
+        assert!(config.check().is_ok());
+    }
+
+    #[test]
+    fn public_url_is_normalised_and_strict() {
+        let url: PublicUrl = "https://MCP.Example.com/".parse().expect("valid");
+        assert_eq!(url.to_string(), "https://mcp.example.com");
+        assert_eq!(url.host(), "mcp.example.com");
+        for bad in [
+            "ftp://x.example",
+            "https://x.example/mcp",
+            "https://u@x.example",
+            "nope",
+        ] {
+            assert!(bad.parse::<PublicUrl>().is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn bad_values_name_the_flag() {
+        let error = parse(&["--port", "eighty"]).expect_err("bad port");
+        assert!(error.to_string().contains("--port"), "{error}");
+        let error = parse(&["--auth", "maybe"]).expect_err("bad auth");
+        assert!(error.to_string().contains("--auth"), "{error}");
+        let error = parse(&["--allowed-origins", "chatgpt.com/x"]).expect_err("bad origin");
+        assert!(error.to_string().contains("--allowed-origins"), "{error}");
+    }
+
+    #[test]
+    fn oauth_is_refused_until_it_exists() {
+        let config = parse(&["--auth", "oauth"]).expect("parses");
+        assert!(config.check().expect_err("refused").contains("--auth"));
+    }
+}

@@ -1,0 +1,103 @@
+//! crypto-mcp: a remote MCP server for crypto market data.
+//!
+//! [`app`] builds the one axum router (MCP endpoint, health check, shared
+//! layers) around an [`AppState`]; [`serve`] runs it on a listener the
+//! caller bound, so tests can bind port 0.
+
+pub mod analysis;
+pub mod config;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+pub mod mcp;
+pub mod state;
+pub mod telemetry;
+pub mod tools;
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderName, Method, Request, header};
+use axum::response::{IntoResponse, Json};
+use axum::routing::get;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use state::{AppState, Settings};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// How long browsers may cache a CORS preflight answer.
+const CORS_MAX_AGE: Duration = Duration::from_secs(600);
+
+pub fn app(state: AppState) -> Router {
+    let cors_state = state.clone();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            mcp::guard::cors_allows(&cors_state, origin)
+        }))
+        .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::ACCEPT,
+            HeaderName::from_static("mcp-session-id"),
+            HeaderName::from_static("mcp-protocol-version"),
+            HeaderName::from_static("mcp-method"),
+            HeaderName::from_static("mcp-name"),
+            HeaderName::from_static("last-event-id"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("mcp-session-id"),
+            header::WWW_AUTHENTICATE,
+        ])
+        .max_age(CORS_MAX_AGE);
+    // Spans carry method, path and request id only: headers (Authorization
+    // above all) are never recorded.
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<_>| {
+            let request_id = request
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %request.method(), path = request.uri().path(), request_id)
+        })
+        .on_request(())
+        .on_response(DefaultOnResponse::new().level(Level::DEBUG));
+    Router::new()
+        .merge(mcp::router(&state))
+        .route("/healthz", get(healthz))
+        .with_state(state)
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(json!({
+        "status": "ok",
+        "name": mcp::server::SERVER_NAME,
+        "version": mcp::server::SERVER_VERSION,
+    }))
+}
+
+/// Serves until `shutdown` resolves, then stops accepting, tells streams to
+/// end and waits for in-flight requests to finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let stopping = state.clone();
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stopping.begin_shutdown();
+        })
+        .await
+}

@@ -1,0 +1,414 @@
+//! Method handlers: what each MCP method does once the transport has placed
+//! the request in its era and checked its headers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value, json};
+
+use super::catalog::{Catalog, Prebuilt};
+use super::jsonrpc::{self, RpcError, decode_params};
+use super::notify::Notifier;
+use super::session::{LogLevel, SessionView};
+use super::version::ProtocolVersion;
+use crate::state::AppState;
+use crate::tools::ToolContext;
+
+pub const SERVER_NAME: &str = "crypto-mcp";
+pub const SERVER_TITLE: &str = "Crypto market data";
+pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Told to the model at `initialize` and `server/discover`.
+pub const INSTRUCTIONS: &str = "crypto-mcp answers questions about crypto markets with data computed on \
+the server. Every tool is read-only. Use `calculate` for exact arithmetic (position sizes, percentage \
+changes, averages) instead of doing the math yourself: it reads decimals as written, so 0.1+0.2 is 0.3.";
+
+/// Completion suggestions returned at most, as the spec caps them.
+const MAX_COMPLETIONS: usize = 100;
+
+/// The era a request is served in, with what that era tells us.
+#[derive(Debug, Clone)]
+pub enum Era {
+    Handshake {
+        version: ProtocolVersion,
+        session: Option<SessionView>,
+    },
+    Stateless {
+        client_capabilities: Map<String, Value>,
+    },
+}
+
+impl Era {
+    pub fn is_stateless(&self) -> bool {
+        matches!(self, Self::Stateless { .. })
+    }
+}
+
+/// A result as JSON text: shared when prebuilt, owned when computed.
+#[derive(Debug)]
+pub enum Payload {
+    Shared(Arc<str>),
+    Owned(String),
+}
+
+impl Payload {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Shared(text) => text,
+            Self::Owned(text) => text,
+        }
+    }
+
+    fn empty() -> Self {
+        Self::Shared(Arc::from("{}"))
+    }
+}
+
+pub fn capabilities(stateless: bool) -> Value {
+    let resources = if stateless {
+        json!({})
+    } else {
+        json!({ "subscribe": true })
+    };
+    json!({
+        "tools": {},
+        "resources": resources,
+        "prompts": {},
+        "completions": {},
+        "logging": {},
+    })
+}
+
+pub fn server_info() -> Value {
+    json!({ "name": SERVER_NAME, "title": SERVER_TITLE, "version": SERVER_VERSION })
+}
+
+/// The `initialize` result for a negotiated version.
+pub fn initialize_result(version: ProtocolVersion) -> String {
+    json!({
+        "protocolVersion": version.as_str(),
+        "capabilities": capabilities(false),
+        "serverInfo": server_info(),
+        "instructions": INSTRUCTIONS,
+    })
+    .to_string()
+}
+
+/// Echo a supported requested version, otherwise offer our latest.
+pub fn negotiate(requested: &str) -> ProtocolVersion {
+    ProtocolVersion::parse(requested)
+        .filter(|v| !v.is_stateless())
+        .unwrap_or(ProtocolVersion::LATEST_HANDSHAKE)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListParams {
+    cursor: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CallParams {
+    name: String,
+    #[serde(default)]
+    arguments: Option<Box<RawValue>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct UriParams {
+    uri: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct GetPromptParams {
+    name: String,
+    #[serde(default)]
+    arguments: Option<HashMap<String, String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type")]
+enum CompletionRef {
+    #[serde(rename = "ref/prompt")]
+    Prompt { name: String },
+    #[serde(rename = "ref/resource")]
+    Resource { uri: String },
+}
+
+#[derive(Debug, Deserialize)]
+struct CompletionArgument {
+    name: String,
+    value: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct CompleteParams {
+    #[serde(rename = "ref")]
+    reference: CompletionRef,
+    argument: CompletionArgument,
+}
+
+impl Default for CompleteParams {
+    fn default() -> Self {
+        Self {
+            reference: CompletionRef::Prompt {
+                name: String::new(),
+            },
+            argument: CompletionArgument {
+                name: String::new(),
+                value: String::new(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SetLevelParams {
+    level: String,
+}
+
+/// Serves one request (other than `initialize`, which the transport owns
+/// because it mints the session).
+pub async fn dispatch(
+    state: &AppState,
+    era: &Era,
+    method: &str,
+    params: Option<&RawValue>,
+    notifier: Notifier,
+) -> Result<Payload, RpcError> {
+    let catalog = &state.catalog;
+    let stateless = era.is_stateless();
+    let payload = match (method, stateless) {
+        ("ping", false) => Payload::empty(),
+        ("server/discover", true) => Payload::Owned(discover_result()),
+        ("tools/list", _) => list(params, &catalog.tools_list, stateless)?,
+        ("prompts/list", _) => list(params, &catalog.prompts_list, stateless)?,
+        ("resources/list", _) => list(params, &catalog.resources_list, stateless)?,
+        ("resources/templates/list", _) => list(params, &catalog.templates_list, stateless)?,
+        ("tools/call", _) => call_tool(catalog, era, params, notifier).await?,
+        ("resources/read", _) => read_resource(catalog, stateless, params).await?,
+        ("resources/subscribe", false) => subscribe(state, era, params, true)?,
+        ("resources/unsubscribe", false) => subscribe(state, era, params, false)?,
+        ("prompts/get", _) => get_prompt(catalog, stateless, params)?,
+        ("completion/complete", _) => complete(catalog, stateless, params).await?,
+        ("logging/setLevel", false) => set_level(state, era, params)?,
+        _ => return Err(RpcError::method_not_found(method)),
+    };
+    Ok(payload)
+}
+
+fn discover_result() -> String {
+    json!({
+        "supportedVersions": ProtocolVersion::all_as_str(),
+        "capabilities": capabilities(true),
+        "instructions": INSTRUCTIONS,
+        "resultType": "complete",
+        "ttlMs": super::catalog::LIST_TTL_MS,
+        "cacheScope": "public",
+        "_meta": { "io.modelcontextprotocol/serverInfo": server_info() },
+    })
+    .to_string()
+}
+
+fn list(
+    params: Option<&RawValue>,
+    prebuilt: &Prebuilt,
+    stateless: bool,
+) -> Result<Payload, RpcError> {
+    let params: ListParams = decode_params(params)?;
+    if params.cursor.is_some() {
+        // We never paginate, so no cursor we issued can come back.
+        return Err(RpcError::invalid_params(
+            "unknown cursor; this list is never paginated",
+        ));
+    }
+    Ok(Payload::Shared(if stateless {
+        prebuilt.stateless.clone()
+    } else {
+        prebuilt.handshake.clone()
+    }))
+}
+
+/// Serialises a computed result, adding `resultType` (and cache hints when
+/// given) in the stateless era.
+fn computed(mut result: Value, stateless: bool, ttl_ms: Option<u64>) -> Payload {
+    if stateless && let Some(object) = result.as_object_mut() {
+        object.insert("resultType".into(), json!("complete"));
+        if let Some(ttl) = ttl_ms {
+            object.insert("ttlMs".into(), json!(ttl));
+            object.insert("cacheScope".into(), json!("public"));
+        }
+    }
+    Payload::Owned(result.to_string())
+}
+
+async fn call_tool(
+    catalog: &Catalog,
+    era: &Era,
+    params: Option<&RawValue>,
+    notifier: Notifier,
+) -> Result<Payload, RpcError> {
+    let params: CallParams = decode_params(params)?;
+    let tool = catalog
+        .tools
+        .get(&params.name)
+        .ok_or_else(|| RpcError::invalid_params(format!("Unknown tool: {}", params.name)))?;
+    let client_capabilities = match era {
+        Era::Stateless {
+            client_capabilities,
+        } => {
+            let missing: Map<String, Value> = tool
+                .required_client_capabilities()
+                .iter()
+                .filter(|cap| !client_capabilities.contains_key(**cap))
+                .map(|cap| ((*cap).to_owned(), json!({})))
+                .collect();
+            if !missing.is_empty() {
+                let names: Vec<&String> = missing.keys().collect();
+                return Err(RpcError::new(
+                    jsonrpc::MISSING_CLIENT_CAPABILITY,
+                    format!("Tool {} needs client capabilities {names:?}", params.name),
+                )
+                .with_data(json!({ "requiredCapabilities": missing })));
+            }
+            Some(Value::Object(client_capabilities.clone()))
+        }
+        Era::Handshake { .. } => None,
+    };
+    let ctx = ToolContext {
+        notifier,
+        client_capabilities,
+    };
+    let result = tool.call(&ctx, params.arguments.as_deref()).await;
+    let value = serde_json::to_value(&result).map_err(|_| RpcError::internal())?;
+    Ok(computed(value, era.is_stateless(), None))
+}
+
+fn not_found(uri: &str, stateless: bool) -> RpcError {
+    let code = if stateless {
+        jsonrpc::INVALID_PARAMS
+    } else {
+        jsonrpc::RESOURCE_NOT_FOUND
+    };
+    RpcError::new(code, format!("Resource not found: {uri}")).with_data(json!({ "uri": uri }))
+}
+
+async fn read_resource(
+    catalog: &Catalog,
+    stateless: bool,
+    params: Option<&RawValue>,
+) -> Result<Payload, RpcError> {
+    let UriParams { uri } = decode_params(params)?;
+    match catalog.read(&uri).await {
+        None => Err(not_found(&uri, stateless)),
+        Some(Err(error)) => {
+            Err(RpcError::new(jsonrpc::INTERNAL_ERROR, error.0).with_data(json!({ "uri": uri })))
+        }
+        Some(Ok(read)) => Ok(computed(
+            json!({ "contents": read.contents }),
+            stateless,
+            Some(read.ttl_ms),
+        )),
+    }
+}
+
+fn subscribe(
+    state: &AppState,
+    era: &Era,
+    params: Option<&RawValue>,
+    on: bool,
+) -> Result<Payload, RpcError> {
+    let UriParams { uri } = decode_params(params)?;
+    if !state.catalog.knows_uri(&uri) {
+        return Err(not_found(&uri, false));
+    }
+    if let Era::Handshake {
+        session: Some(session),
+        ..
+    } = era
+    {
+        if on {
+            if !state.sessions.subscribe(&session.id, &uri) {
+                return Err(RpcError::invalid_params(format!(
+                    "too many subscriptions in this session (limit {})",
+                    super::session::MAX_SUBSCRIPTIONS
+                )));
+            }
+        } else {
+            state.sessions.unsubscribe(&session.id, &uri);
+        }
+    }
+    Ok(Payload::empty())
+}
+
+fn get_prompt(
+    catalog: &Catalog,
+    stateless: bool,
+    params: Option<&RawValue>,
+) -> Result<Payload, RpcError> {
+    let params: GetPromptParams = decode_params(params)?;
+    let prompt = catalog
+        .prompt(&params.name)
+        .ok_or_else(|| RpcError::invalid_params(format!("Unknown prompt: {}", params.name)))?;
+    let args = params.arguments.unwrap_or_default();
+    if let Some(missing) = prompt
+        .descriptor()
+        .arguments
+        .iter()
+        .find(|a| a.required && !args.contains_key(a.name))
+    {
+        return Err(RpcError::invalid_params(format!(
+            "prompt {} needs argument `{}`: {}",
+            params.name, missing.name, missing.description
+        )));
+    }
+    let result = serde_json::to_value(prompt.get(&args)).map_err(|_| RpcError::internal())?;
+    Ok(computed(result, stateless, None))
+}
+
+async fn complete(
+    catalog: &Catalog,
+    stateless: bool,
+    params: Option<&RawValue>,
+) -> Result<Payload, RpcError> {
+    let params: CompleteParams = decode_params(params)?;
+    let argument = &params.argument;
+    let mut values = match &params.reference {
+        CompletionRef::Prompt { name } => {
+            let prompt = catalog
+                .prompt(name)
+                .ok_or_else(|| RpcError::invalid_params(format!("Unknown prompt: {name}")))?;
+            prompt.complete(&argument.name, &argument.value).await
+        }
+        CompletionRef::Resource { uri } => {
+            let template = catalog.template(uri).ok_or_else(|| {
+                RpcError::invalid_params(format!("Unknown resource template: {uri}"))
+            })?;
+            template.complete(&argument.name, &argument.value).await
+        }
+    };
+    let total = values.len();
+    values.truncate(MAX_COMPLETIONS);
+    let result = json!({
+        "completion": { "values": values, "total": total, "hasMore": total > MAX_COMPLETIONS }
+    });
+    Ok(computed(result, stateless, None))
+}
+
+fn set_level(state: &AppState, era: &Era, params: Option<&RawValue>) -> Result<Payload, RpcError> {
+    let SetLevelParams { level } = decode_params(params)?;
+    let level = LogLevel::parse(&level).ok_or_else(|| {
+        RpcError::invalid_params(format!(
+            "unknown log level {level:?}; use debug, info, notice, warning, error, critical, alert or emergency"
+        ))
+    })?;
+    if let Era::Handshake {
+        session: Some(session),
+        ..
+    } = era
+    {
+        state.sessions.set_log_level(&session.id, level);
+    }
+    Ok(Payload::empty())
+}
