@@ -12,6 +12,10 @@ use std::str::FromStr;
 use axum::http::Uri;
 use clap::{Parser, ValueEnum};
 
+use crate::binance::{
+    BinanceClient, BinanceConfig, DEFAULT_FUTURES_BASE_URL, DEFAULT_SPOT_BASE_URLS, parse_base_urls,
+};
+
 /// Browser origins allowed by default: the chat products people connect us
 /// to. Loopback origins (a local Inspector) and the public URL's own origin
 /// are always allowed on top of this list.
@@ -59,6 +63,15 @@ pub struct Config {
     #[arg(long, env = "MCP_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<HostRule>,
 
+    /// Binance spot REST base URLs, comma-separated, tried in order on
+    /// connection errors, 5xx and 451.
+    #[arg(long, env = "BINANCE_BASE_URL", default_value = DEFAULT_SPOT_BASE_URLS)]
+    pub binance_base_url: String,
+
+    /// Binance USD-M futures REST base URL.
+    #[arg(long, env = "BINANCE_FUTURES_BASE_URL", default_value = DEFAULT_FUTURES_BASE_URL)]
+    pub binance_futures_base_url: String,
+
     /// Log output format: `text` or `json`. Verbosity comes from RUST_LOG.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -76,6 +89,16 @@ impl Config {
             host: "localhost".into(),
             port: Some(self.port),
         })
+    }
+
+    /// The Binance client, configured from the `--binance-*` flags.
+    pub fn binance_client(&self) -> Result<BinanceClient, String> {
+        BinanceClient::new(BinanceConfig {
+            spot_base_urls: parse_base_urls(&self.binance_base_url),
+            futures_base_url: self.binance_futures_base_url.trim().to_owned(),
+            ..BinanceConfig::default()
+        })
+        .map_err(|e| format!("--binance-base-url / --binance-futures-base-url: {e}"))
     }
 
     /// Refuses settings that parse but cannot run, with a one-line message
@@ -251,6 +274,21 @@ mod tests {
         assert!(error.to_string().contains("--auth"), "{error}");
         let error = parse(&["--allowed-origins", "chatgpt.com/x"]).expect_err("bad origin");
         assert!(error.to_string().contains("--allowed-origins"), "{error}");
+    }
+
+    #[test]
+    fn binance_urls_are_checked() {
+        let config = parse(&["--binance-base-url", "ftp://nope"]).expect("parses");
+        let Err(error) = config.binance_client() else {
+            panic!("a non-http base URL must be refused");
+        };
+        assert!(error.contains("--binance-base-url"), "{error}");
+        let config = parse(&[
+            "--binance-base-url",
+            "http://127.0.0.1:9900, http://127.0.0.1:9901",
+        ])
+        .expect("parses");
+        assert!(config.binance_client().is_ok());
     }
 
     #[test]

@@ -37,6 +37,13 @@ async fn main() -> ExitCode {
         eprintln!("error: {message}");
         return ExitCode::from(2);
     }
+    let binance = match config.binance_client() {
+        Ok(binance) => binance,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     telemetry::init(config.log_format);
     let addr = config.bind_addr();
     let listener = match TcpListener::bind(addr).await {
@@ -46,7 +53,7 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let state = AppState::new(Settings::from_config(&config));
+    let state = AppState::new(Settings::from_config(&config), binance);
     tracing::info!(%addr, public_url = %state.settings.public_url, "crypto-mcp listening; MCP endpoint at {}/mcp", state.settings.public_url);
     match crypto_mcp::serve(listener, state, shutdown_signal()).await {
         Ok(()) => {

@@ -1,8 +1,8 @@
 //! Shared application state: a cheap `Clone` around one `Arc`.
 //!
 //! Everything the handlers share lives here, in memory: settings derived
-//! from the configuration, MCP sessions and the catalog of tools, prompts
-//! and resources. A shutdown signal lets long-lived streams end so a
+//! from the configuration, the Binance client (with its cache), MCP
+//! sessions and the catalog of tools, prompts and resources. A shutdown signal lets long-lived streams end so a
 //! graceful shutdown can finish draining.
 
 use std::future::Future;
@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
+use crate::binance::BinanceClient;
 use crate::config::{Config, PublicUrl};
 use crate::mcp::catalog::Catalog;
 use crate::mcp::guard::{HostPolicy, OriginPolicy};
@@ -46,6 +47,7 @@ pub struct AppState {
 
 pub struct Inner {
     pub settings: Settings,
+    pub binance: BinanceClient,
     pub sessions: Arc<SessionStore>,
     pub catalog: Catalog,
     shutdown: watch::Sender<bool>,
@@ -61,13 +63,14 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(settings: Settings) -> Self {
+    pub fn new(settings: Settings, binance: BinanceClient) -> Self {
         let catalog = Catalog::builder().tools(crate::tools::registry());
         #[cfg(feature = "conformance")]
         let catalog = crate::conformance::register(catalog);
         Self {
             inner: Arc::new(Inner {
                 settings,
+                binance,
                 sessions: Arc::default(),
                 catalog: catalog.build(),
                 shutdown: watch::channel(false).0,

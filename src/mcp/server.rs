@@ -186,7 +186,7 @@ pub async fn dispatch(
         ("prompts/list", _) => list(params, &catalog.prompts_list, stateless)?,
         ("resources/list", _) => list(params, &catalog.resources_list, stateless)?,
         ("resources/templates/list", _) => list(params, &catalog.templates_list, stateless)?,
-        ("tools/call", _) => call_tool(catalog, era, params, notifier).await?,
+        ("tools/call", _) => call_tool(state, era, params, notifier).await?,
         ("resources/read", _) => read_resource(catalog, stateless, params).await?,
         ("resources/subscribe", false) => subscribe(state, era, params, true)?,
         ("resources/unsubscribe", false) => subscribe(state, era, params, false)?,
@@ -244,13 +244,14 @@ fn computed(mut result: Value, stateless: bool, ttl_ms: Option<u64>) -> Payload 
 }
 
 async fn call_tool(
-    catalog: &Catalog,
+    state: &AppState,
     era: &Era,
     params: Option<&RawValue>,
     notifier: Notifier,
 ) -> Result<Payload, RpcError> {
     let params: CallParams = decode_params(params)?;
-    let tool = catalog
+    let tool = state
+        .catalog
         .tools
         .get(&params.name)
         .ok_or_else(|| RpcError::invalid_params(format!("Unknown tool: {}", params.name)))?;
@@ -277,6 +278,7 @@ async fn call_tool(
         Era::Handshake { .. } => None,
     };
     let ctx = ToolContext {
+        binance: state.binance.clone(),
         notifier,
         client_capabilities,
     };

@@ -23,6 +23,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use crate::binance::BinanceClient;
 use crate::mcp::content::Content;
 use crate::mcp::jsonrpc::decode_with_path;
 use crate::mcp::notify::Notifier;
@@ -35,6 +36,7 @@ pub fn registry() -> ToolRegistry {
 
 /// What a tool gets besides its arguments.
 pub struct ToolContext {
+    pub binance: BinanceClient,
     pub notifier: Notifier,
     /// Client capabilities declared for this request (stateless era) or at
     /// `initialize` (handshake era), when known.

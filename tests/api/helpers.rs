@@ -12,12 +12,16 @@ use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::fake_binance::FakeBinance;
+
 pub const ACCEPT_BOTH: &str = "application/json, text/event-stream";
 pub const STATELESS: &str = "2026-07-28";
 
 /// A server on a random loopback port, stopped when dropped.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The fake Binance this app talks to, alive as long as the app.
+    _binance: FakeBinance,
     pub client: Client,
     _stop: oneshot::Sender<()>,
 }
@@ -57,17 +61,29 @@ pub async fn spawn_app_with(args: &[&str]) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let port = addr.port().to_string();
-    let argv = ["crypto-mcp", "--port", &port]
-        .into_iter()
-        .chain(args.iter().copied());
+    let binance = FakeBinance::start().await;
+    let binance_url = binance.url();
+    let argv = [
+        "crypto-mcp",
+        "--port",
+        &port,
+        "--binance-base-url",
+        &binance_url,
+        "--binance-futures-base-url",
+        &binance_url,
+    ]
+    .into_iter()
+    .chain(args.iter().copied());
     let config = Config::try_parse_from(argv).expect("test config");
-    let state = AppState::new(Settings::from_config(&config));
+    let client = config.binance_client().expect("binance client");
+    let state = AppState::new(Settings::from_config(&config), client);
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(crypto_mcp::serve(listener, state, async {
         let _ = stopped.await;
     }));
     TestApp {
         addr,
+        _binance: binance,
         client: Client::new(),
         _stop: stop,
     }

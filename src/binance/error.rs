@@ -1,0 +1,138 @@
+//! The one error type of the Binance client.
+//!
+//! Every `Display` text is written for a model calling a tool: it says what
+//! happened and what to do next, in one or two sentences. Upstream bodies
+//! appear only as short excerpts ([`excerpt`]), never whole.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Longest slice of an upstream body quoted in an error.
+const EXCERPT_CHARS: usize = 200;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BinanceError {
+    /// Binance does not list this symbol (code -1121, or rejected locally).
+    /// `suggestions` holds up to five close matches from exchange info.
+    InvalidSymbol {
+        symbol: String,
+        suggestions: Vec<String>,
+    },
+    /// Not one of the intervals (or periods) this endpoint accepts (code -1120).
+    InvalidInterval {
+        interval: String,
+        allowed: &'static str,
+    },
+    /// Any other rejected parameter: `code` is Binance's, `None` when we
+    /// rejected it before calling.
+    InvalidParameter { code: Option<i64>, msg: String },
+    /// HTTP 429: the IP's request weight is used up until `retry_after`.
+    RateLimited { host: String, retry_after: Duration },
+    /// HTTP 418: the IP is banned until `retry_after`.
+    Banned { host: String, retry_after: Duration },
+    /// HTTP 451 from every configured host: Binance refuses this region.
+    RegionBlocked { hosts: Vec<String> },
+    /// Connection errors, timeouts or 5xx after the bounded retries.
+    Unavailable { detail: String },
+    /// A response that does not have the documented shape.
+    Malformed { endpoint: String, detail: String },
+}
+
+impl std::error::Error for BinanceError {}
+
+impl fmt::Display for BinanceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidSymbol {
+                symbol,
+                suggestions,
+            } if suggestions.is_empty() => write!(
+                f,
+                "\"{symbol}\" is not a Binance symbol and nothing similar is listed. \
+                 Use an exact trading-pair symbol (base asset + quote asset, e.g. BTCUSDT); \
+                 the exchange info lists them all."
+            ),
+            Self::InvalidSymbol {
+                symbol,
+                suggestions,
+            } => write!(
+                f,
+                "\"{symbol}\" is not a Binance symbol. Did you mean {}? \
+                 Retry with one of these exact symbols.",
+                suggestions.join(", ")
+            ),
+            Self::InvalidInterval { interval, allowed } => write!(
+                f,
+                "\"{interval}\" is not a valid interval here. Use one of: {allowed} \
+                 (case-sensitive: 1m is one minute, 1M one month)."
+            ),
+            Self::InvalidParameter {
+                code: Some(code),
+                msg,
+            } => write!(
+                f,
+                "Binance rejected the request (code {code}): {msg} \
+                 Change the arguments; retrying them unchanged fails the same way."
+            ),
+            Self::InvalidParameter { code: None, msg } => write!(
+                f,
+                "Invalid argument: {msg} Change the arguments and try again."
+            ),
+            Self::RateLimited { host, retry_after } => {
+                let secs = whole_seconds(*retry_after);
+                write!(
+                    f,
+                    "Rate limited by Binance ({host}, HTTP 429): this server pauses its calls \
+                     there for {secs} s. Retry after {secs} s, and fetch less data or fewer \
+                     symbols per call meanwhile."
+                )
+            }
+            Self::Banned { host, retry_after } => {
+                let secs = whole_seconds(*retry_after);
+                write!(
+                    f,
+                    "Binance has banned this server's IP ({host}, HTTP 418) for calling while \
+                     rate limited; calls there are paused for {secs} s. Retry after {secs} s; \
+                     until then no market data can be fetched."
+                )
+            }
+            Self::RegionBlocked { hosts } => write!(
+                f,
+                "Binance refuses this server's region (HTTP 451, restricted location) on every \
+                 configured host ({}). Retrying will not help: deploy the server in a non-US \
+                 region such as Fly fra, ams, nrt or sin, or set BINANCE_BASE_URL (spot) or \
+                 BINANCE_FUTURES_BASE_URL (futures) to a reachable host.",
+                hosts.join(", ")
+            ),
+            Self::Unavailable { detail } => write!(
+                f,
+                "Binance is unavailable right now ({detail}). This is temporary, on Binance's \
+                 side or the network's; retry in a minute."
+            ),
+            Self::Malformed { endpoint, detail } => write!(
+                f,
+                "Binance answered {endpoint} with data this server cannot read ({detail}). \
+                 The request was fine; retry shortly, and report it if it persists."
+            ),
+        }
+    }
+}
+
+/// Seconds for a message, rounded up so "retry after 0 s" never appears.
+fn whole_seconds(d: Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
+}
+
+/// The first [`EXCERPT_CHARS`] characters of an upstream body, on one line.
+pub(crate) fn excerpt(body: &str) -> String {
+    let one_line: String = body
+        .chars()
+        .take(EXCERPT_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if body.chars().count() > EXCERPT_CHARS {
+        format!("{one_line}…")
+    } else {
+        one_line
+    }
+}

@@ -1,0 +1,504 @@
+//! Serde types for Binance's documented response shapes.
+//!
+//! Prices and quantities are `rust_decimal::Decimal`, read from Binance's
+//! strings and written back as strings (feature `serde-str`), so a value
+//! reaches the user digit for digit and never passes through `f64`; a JSON
+//! number where Binance documents a string is rejected as malformed. Times
+//! are Unix milliseconds (`i64`). Types serialise with snake_case names for
+//! tool output; they deserialise from Binance's camelCase.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// One candle. Binance sends it as a 12-element array
+/// `[int, str×5, int, str, int, str, str, "0"]`; the last element is unused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "KlineRow")]
+pub struct Kline {
+    pub open_time: i64,
+    pub open: Decimal,
+    pub high: Decimal,
+    pub low: Decimal,
+    pub close: Decimal,
+    pub volume: Decimal,
+    pub close_time: i64,
+    pub quote_volume: Decimal,
+    pub trades: u64,
+    pub taker_buy_base_volume: Decimal,
+    pub taker_buy_quote_volume: Decimal,
+}
+
+#[derive(Deserialize)]
+struct KlineRow(
+    i64,
+    Decimal,
+    Decimal,
+    Decimal,
+    Decimal,
+    Decimal,
+    i64,
+    Decimal,
+    u64,
+    Decimal,
+    Decimal,
+    serde::de::IgnoredAny,
+);
+
+impl From<KlineRow> for Kline {
+    fn from(row: KlineRow) -> Self {
+        let KlineRow(
+            open_time,
+            open,
+            high,
+            low,
+            close,
+            volume,
+            close_time,
+            quote_volume,
+            trades,
+            taker_base,
+            taker_quote,
+            _,
+        ) = row;
+        Self {
+            open_time,
+            open,
+            high,
+            low,
+            close,
+            volume,
+            close_time,
+            quote_volume,
+            trades,
+            taker_buy_base_volume: taker_base,
+            taker_buy_quote_volume: taker_quote,
+        }
+    }
+}
+
+/// `GET /api/v3/ticker/24hr`, type FULL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct Ticker24hr {
+    pub symbol: String,
+    pub price_change: Decimal,
+    pub price_change_percent: Decimal,
+    pub weighted_avg_price: Decimal,
+    pub prev_close_price: Decimal,
+    pub last_price: Decimal,
+    pub last_qty: Decimal,
+    pub bid_price: Decimal,
+    pub bid_qty: Decimal,
+    pub ask_price: Decimal,
+    pub ask_qty: Decimal,
+    pub open_price: Decimal,
+    pub high_price: Decimal,
+    pub low_price: Decimal,
+    pub volume: Decimal,
+    pub quote_volume: Decimal,
+    pub open_time: i64,
+    pub close_time: i64,
+    /// -1 when the window has no trades.
+    pub first_id: i64,
+    pub last_id: i64,
+    pub count: u64,
+}
+
+/// `GET /api/v3/ticker` (rolling window), type FULL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct RollingTicker {
+    pub symbol: String,
+    pub price_change: Decimal,
+    pub price_change_percent: Decimal,
+    pub weighted_avg_price: Decimal,
+    pub open_price: Decimal,
+    pub high_price: Decimal,
+    pub low_price: Decimal,
+    pub last_price: Decimal,
+    pub volume: Decimal,
+    pub quote_volume: Decimal,
+    pub open_time: i64,
+    pub close_time: i64,
+    pub first_id: i64,
+    pub last_id: i64,
+    pub count: u64,
+}
+
+/// `GET /api/v3/ticker/price`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TickerPrice {
+    pub symbol: String,
+    pub price: Decimal,
+}
+
+/// `GET /api/v3/ticker/bookTicker`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct BookTicker {
+    pub symbol: String,
+    pub bid_price: Decimal,
+    pub bid_qty: Decimal,
+    pub ask_price: Decimal,
+    pub ask_qty: Decimal,
+}
+
+/// `GET /api/v3/depth`: bids best (highest) first, asks best (lowest) first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct OrderBook {
+    pub last_update_id: u64,
+    pub bids: Vec<PriceLevel>,
+    pub asks: Vec<PriceLevel>,
+}
+
+/// One book level, sent by Binance as `["price", "qty"]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "(Decimal, Decimal)")]
+pub struct PriceLevel {
+    pub price: Decimal,
+    pub qty: Decimal,
+}
+
+impl From<(Decimal, Decimal)> for PriceLevel {
+    fn from((price, qty): (Decimal, Decimal)) -> Self {
+        Self { price, qty }
+    }
+}
+
+/// `GET /api/v3/trades`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct Trade {
+    pub id: u64,
+    pub price: Decimal,
+    pub qty: Decimal,
+    pub quote_qty: Decimal,
+    pub time: i64,
+    pub is_buyer_maker: bool,
+    pub is_best_match: bool,
+}
+
+/// `GET /api/v3/aggTrades`, whose one-letter keys get names here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AggTrade {
+    #[serde(rename(deserialize = "a"))]
+    pub id: u64,
+    #[serde(rename(deserialize = "p"))]
+    pub price: Decimal,
+    #[serde(rename(deserialize = "q"))]
+    pub qty: Decimal,
+    #[serde(rename(deserialize = "f"))]
+    pub first_trade_id: u64,
+    #[serde(rename(deserialize = "l"))]
+    pub last_trade_id: u64,
+    #[serde(rename(deserialize = "T"))]
+    pub time: i64,
+    #[serde(rename(deserialize = "m"))]
+    pub is_buyer_maker: bool,
+    #[serde(rename(deserialize = "M"))]
+    pub is_best_match: bool,
+}
+
+/// `GET /api/v3/exchangeInfo`, reduced to what market-data tools use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct ExchangeInfo {
+    pub timezone: String,
+    pub server_time: i64,
+    #[serde(default)]
+    pub rate_limits: Vec<RateLimit>,
+    pub symbols: Vec<SymbolInfo>,
+}
+
+/// An entry of `rateLimits`, e.g. REQUEST_WEIGHT per 1 MINUTE: 6000.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct RateLimit {
+    pub rate_limit_type: String,
+    pub interval: String,
+    pub interval_num: u32,
+    pub limit: u64,
+}
+
+/// A spot symbol. `status` stays a string (`TRADING`, `HALT`, `BREAK`, … and
+/// new values appear). Filters are read leniently: only the tick size, step
+/// size and minimum notional are kept, unknown filter types are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "RawSymbolInfo")]
+pub struct SymbolInfo {
+    pub symbol: String,
+    pub status: String,
+    pub base_asset: String,
+    pub quote_asset: String,
+    pub base_asset_precision: u32,
+    pub quote_asset_precision: u32,
+    pub tick_size: Option<Decimal>,
+    pub step_size: Option<Decimal>,
+    pub min_notional: Option<Decimal>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawSymbolInfo {
+    symbol: String,
+    status: String,
+    base_asset: String,
+    quote_asset: String,
+    base_asset_precision: u32,
+    quote_asset_precision: u32,
+    #[serde(default)]
+    filters: Vec<Filter>,
+}
+
+impl From<RawSymbolInfo> for SymbolInfo {
+    fn from(raw: RawSymbolInfo) -> Self {
+        let (tick_size, step_size, min_notional) = read_filters(&raw.filters);
+        Self {
+            symbol: raw.symbol,
+            status: raw.status,
+            base_asset: raw.base_asset,
+            quote_asset: raw.quote_asset,
+            base_asset_precision: raw.base_asset_precision,
+            quote_asset_precision: raw.quote_asset_precision,
+            tick_size,
+            step_size,
+            min_notional,
+        }
+    }
+}
+
+/// The filters we read; the rest (and those of unknown types) are skipped.
+#[derive(Deserialize)]
+#[serde(tag = "filterType")]
+enum Filter {
+    #[serde(rename = "PRICE_FILTER", rename_all = "camelCase")]
+    Price { tick_size: Decimal },
+    #[serde(rename = "LOT_SIZE", rename_all = "camelCase")]
+    LotSize { step_size: Decimal },
+    #[serde(rename = "NOTIONAL", alias = "MIN_NOTIONAL", rename_all = "camelCase")]
+    Notional { min_notional: Decimal },
+    #[serde(other)]
+    Other,
+}
+
+/// (tick size, step size, min notional).
+fn read_filters(filters: &[Filter]) -> (Option<Decimal>, Option<Decimal>, Option<Decimal>) {
+    let (mut tick, mut step, mut notional) = (None, None, None);
+    for filter in filters {
+        match filter {
+            Filter::Price { tick_size } => tick = Some(*tick_size),
+            Filter::LotSize { step_size } => step = Some(*step_size),
+            Filter::Notional { min_notional } => notional = Some(*min_notional),
+            Filter::Other => {}
+        }
+    }
+    (tick, step, notional)
+}
+
+/// `GET /fapi/v1/premiumIndex`: mark price and funding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct PremiumIndex {
+    pub symbol: String,
+    pub mark_price: Decimal,
+    pub index_price: Decimal,
+    /// Meaningful only in the hour before settlement.
+    pub estimated_settle_price: Decimal,
+    pub last_funding_rate: Decimal,
+    pub interest_rate: Decimal,
+    pub next_funding_time: i64,
+    pub time: i64,
+}
+
+/// `GET /fapi/v1/fundingRate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct FundingRate {
+    pub symbol: String,
+    pub funding_rate: Decimal,
+    pub funding_time: i64,
+    /// Binance sends `""` for old records, read as `None`.
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub mark_price: Option<Decimal>,
+}
+
+/// `GET /fapi/v1/openInterest`, in contracts (base asset).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct OpenInterest {
+    pub symbol: String,
+    pub open_interest: Decimal,
+    pub time: i64,
+}
+
+/// `GET /futures/data/openInterestHist`. `timestamp` is documented as a
+/// string and seen as a number, so both are read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct OpenInterestHist {
+    pub symbol: String,
+    pub sum_open_interest: Decimal,
+    pub sum_open_interest_value: Decimal,
+    #[serde(
+        default,
+        rename(deserialize = "CMCCirculatingSupply"),
+        deserialize_with = "empty_as_none"
+    )]
+    pub cmc_circulating_supply: Option<Decimal>,
+    #[serde(deserialize_with = "int_or_string")]
+    pub timestamp: i64,
+}
+
+/// `GET /fapi/v1/exchangeInfo`, reduced to which contracts exist. Not in
+/// our reference notes' examples, so only long-stable fields are required.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct FuturesExchangeInfo {
+    pub server_time: i64,
+    #[serde(default)]
+    pub rate_limits: Vec<RateLimit>,
+    pub symbols: Vec<FuturesSymbol>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct FuturesSymbol {
+    pub symbol: String,
+    pub pair: String,
+    /// `PERPETUAL`, `CURRENT_QUARTER`, … (empty for delisted contracts).
+    pub contract_type: String,
+    pub status: String,
+    pub base_asset: String,
+    pub quote_asset: String,
+    pub margin_asset: String,
+}
+
+/// Endpoints that answer one object for `symbol=` and an array otherwise.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(crate) enum OneOrMany<T> {
+    One(T),
+    Many(Vec<T>),
+}
+
+impl<T> OneOrMany<T> {
+    pub(crate) fn into_vec(self) -> Vec<T> {
+        match self {
+            Self::One(one) => vec![one],
+            Self::Many(many) => many,
+        }
+    }
+}
+
+fn empty_as_none<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    let text = String::deserialize(d)?;
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(serde::de::Error::custom)
+}
+
+fn int_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum IntOrString {
+        Int(i64),
+        String(String),
+    }
+    match IntOrString::deserialize(d)? {
+        IntOrString::Int(n) => Ok(n),
+        IntOrString::String(s) => s.parse().map_err(serde::de::Error::custom),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The documented kline example, comments stripped.
+    #[test]
+    fn kline_rows_parse_from_the_documented_array() {
+        let body = r#"[[1499040000000,"0.01634790","0.80000000","0.01575800","0.01577100",
+            "148976.11427815",1499644799999,"2434.19055334",308,"1756.87402397","28.46694368","0"]]"#;
+        let klines: Vec<Kline> = serde_json::from_str(body).unwrap();
+        assert_eq!(klines[0].open_time, 1_499_040_000_000);
+        assert_eq!(klines[0].open.to_string(), "0.01634790");
+        assert_eq!(klines[0].trades, 308);
+        let out = serde_json::to_value(&klines[0]).unwrap();
+        assert_eq!(out["taker_buy_quote_volume"], "28.46694368");
+        // Futures put a value in the last column; it is ignored.
+        let futures = body.replace(r#""0"]]"#, r#""17928899.62484339"]]"#);
+        assert!(serde_json::from_str::<Vec<Kline>>(&futures).is_ok());
+    }
+
+    #[test]
+    fn prices_must_be_strings_never_floats() {
+        let as_number = r#"{"symbol":"LTCBTC","price":4.000002}"#;
+        assert!(serde_json::from_str::<TickerPrice>(as_number).is_err());
+        let exact: TickerPrice =
+            serde_json::from_str(r#"{"symbol":"LTCBTC","price":"4.00000200"}"#).unwrap();
+        assert_eq!(
+            serde_json::to_string(&exact).unwrap(),
+            r#"{"symbol":"LTCBTC","price":"4.00000200"}"#
+        );
+    }
+
+    #[test]
+    fn open_interest_hist_timestamp_is_a_string_or_a_number() {
+        let documented = r#"{"symbol":"BTCUSDT","sumOpenInterest":"20403.63700000",
+            "sumOpenInterestValue":"150570784.07809979","CMCCirculatingSupply":"165880.538",
+            "timestamp":"1583127900000"}"#;
+        let seen = r#"{"symbol":"BTCUSDT","sumOpenInterest":"20403.637",
+            "sumOpenInterestValue":"150570784.07809979","timestamp":1583127900000}"#;
+        let a: OpenInterestHist = serde_json::from_str(documented).unwrap();
+        let b: OpenInterestHist = serde_json::from_str(seen).unwrap();
+        assert_eq!(a.timestamp, 1_583_127_900_000);
+        assert_eq!(b.timestamp, a.timestamp);
+        assert_eq!(a.cmc_circulating_supply.unwrap().to_string(), "165880.538");
+        assert_eq!(b.cmc_circulating_supply, None);
+    }
+
+    #[test]
+    fn old_funding_records_may_lack_a_mark_price() {
+        let body = r#"[{"symbol":"BTCUSDT","fundingRate":"-0.03750000","fundingTime":1570608000000,"markPrice":""},
+            {"symbol":"BTCUSDT","fundingRate":"0.00010000","fundingTime":1570636800000,"markPrice":"34287.54619963"}]"#;
+        let rates: Vec<FundingRate> = serde_json::from_str(body).unwrap();
+        assert_eq!(rates[0].mark_price, None);
+        assert_eq!(rates[1].mark_price.unwrap().to_string(), "34287.54619963");
+    }
+
+    #[test]
+    fn unknown_filters_and_fields_are_ignored() {
+        let body = r#"{"symbol":"ETHBTC","status":"TRADING","baseAsset":"ETH","baseAssetPrecision":8,
+            "quoteAsset":"BTC","quotePrecision":8,"quoteAssetPrecision":8,"newField":[1],
+            "filters":[{"filterType":"PRICE_FILTER","minPrice":"0.00001000","maxPrice":"922327.00000000","tickSize":"0.00001000"},
+                {"filterType":"LOT_SIZE","minQty":"0.00010000","maxQty":"100000.00000000","stepSize":"0.00010000"},
+                {"filterType":"SOME_FUTURE_FILTER","x":1},
+                {"filterType":"MIN_NOTIONAL","minNotional":"0.00010000","applyToMarket":true,"avgPriceMins":5}]}"#;
+        let info: SymbolInfo = serde_json::from_str(body).unwrap();
+        assert_eq!(info.tick_size.unwrap().to_string(), "0.00001000");
+        assert_eq!(info.step_size.unwrap().to_string(), "0.00010000");
+        assert_eq!(info.min_notional.unwrap().to_string(), "0.00010000");
+    }
+
+    #[test]
+    fn single_and_many_answers_both_become_lists() {
+        let one = r#"{"symbol":"LTCBTC","bidPrice":"4.00000000","bidQty":"431.00000000","askPrice":"4.00000200","askQty":"9.00000000"}"#;
+        let many = format!("[{one},{one}]");
+        let parsed: OneOrMany<BookTicker> = serde_json::from_str(one).unwrap();
+        assert_eq!(parsed.into_vec().len(), 1);
+        let parsed: OneOrMany<BookTicker> = serde_json::from_str(&many).unwrap();
+        assert_eq!(parsed.into_vec().len(), 2);
+    }
+
+    #[test]
+    fn aggregate_trades_get_readable_names() {
+        let body = r#"[{"a":26129,"p":"0.01633102","q":"4.70443515","f":27781,"l":27781,"T":1498793709153,"m":true,"M":true}]"#;
+        let trades: Vec<AggTrade> = serde_json::from_str(body).unwrap();
+        let out = serde_json::to_value(&trades[0]).unwrap();
+        assert_eq!(out["price"], "0.01633102");
+        assert_eq!(out["first_trade_id"], 27781);
+        assert_eq!(out["is_best_match"], true);
+    }
+}
