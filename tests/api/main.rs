@@ -1,8 +1,11 @@
 //! The one integration-test binary: each module drives the real router over
 //! HTTP on a random loopback port.
 
+mod binance_client;
 mod calculate;
+mod fake_binance;
 mod handshake;
 mod helpers;
 mod http;
+mod indicators;
 mod stateless;
