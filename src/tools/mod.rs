@@ -23,7 +23,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-use crate::binance::BinanceClient;
+use crate::binance::{BinanceClient, BinanceError};
 use crate::mcp::content::Content;
 use crate::mcp::jsonrpc::decode_with_path;
 use crate::mcp::notify::Notifier;
@@ -90,6 +90,14 @@ impl ToolError {
         Self {
             message: message.into(),
         }
+    }
+}
+
+/// Binance's errors are already written for a model (what happened, what
+/// to do), so they become the tool error text unchanged.
+impl From<BinanceError> for ToolError {
+    fn from(error: BinanceError) -> Self {
+        Self::new(error.to_string())
     }
 }
 
