@@ -42,6 +42,15 @@ pub struct Config {
     #[arg(long, env = "PUBLIC_URL")]
     pub public_url: Option<PublicUrl>,
 
+    /// Public URLs the hosting platforms announce, used when PUBLIC_URL is
+    /// not set so a fresh deploy answers on its own domain.
+    #[arg(long, env = "RENDER_EXTERNAL_URL", hide = true)]
+    pub render_external_url: Option<PublicUrl>,
+    #[arg(long, env = "RAILWAY_PUBLIC_DOMAIN", hide = true)]
+    pub railway_public_domain: Option<String>,
+    #[arg(long, env = "FLY_APP_NAME", hide = true)]
+    pub fly_app_name: Option<String>,
+
     /// Who may call the MCP endpoint: `oauth` or `none`.
     #[arg(long, env = "MCP_AUTH", value_enum, default_value_t = AuthMode::None)]
     pub auth: AuthMode,
@@ -82,13 +91,28 @@ impl Config {
         SocketAddr::new(self.host, self.port)
     }
 
-    /// The public URL, defaulting to the local address people type.
+    /// The public URL: PUBLIC_URL, else what Render, Railway or Fly.io
+    /// announce, else the local address people type.
     pub fn public_url(&self) -> PublicUrl {
-        self.public_url.clone().unwrap_or_else(|| PublicUrl {
-            scheme: "http".into(),
-            host: "localhost".into(),
-            port: Some(self.port),
-        })
+        let platform = || {
+            let https = |host: &str| format!("https://{host}").parse::<PublicUrl>().ok();
+            self.render_external_url
+                .clone()
+                .or_else(|| self.railway_public_domain.as_deref().and_then(https))
+                .or_else(|| {
+                    self.fly_app_name
+                        .as_deref()
+                        .and_then(|app| https(&format!("{app}.fly.dev")))
+                })
+        };
+        self.public_url
+            .clone()
+            .or_else(platform)
+            .unwrap_or_else(|| PublicUrl {
+                scheme: "http".into(),
+                host: "localhost".into(),
+                port: Some(self.port),
+            })
     }
 
     /// The Binance client, configured from the `--binance-*` flags.
@@ -249,6 +273,28 @@ mod tests {
         assert_eq!(config.public_url().to_string(), "http://localhost:9000");
         assert_eq!(config.allowed_origins.len(), 4);
         assert!(config.check().is_ok());
+    }
+
+    #[test]
+    fn platforms_announce_the_public_url() {
+        let fly = parse(&["--fly-app-name", "my-mcp"]).expect("parses");
+        assert_eq!(fly.public_url().to_string(), "https://my-mcp.fly.dev");
+        let railway = parse(&[
+            "--railway-public-domain",
+            "x.up.railway.app",
+            "--fly-app-name",
+            "y",
+        ])
+        .expect("parses");
+        assert_eq!(railway.public_url().to_string(), "https://x.up.railway.app");
+        let explicit = parse(&[
+            "--public-url",
+            "https://mcp.example.com",
+            "--fly-app-name",
+            "y",
+        ])
+        .expect("parses");
+        assert_eq!(explicit.public_url().to_string(), "https://mcp.example.com");
     }
 
     #[test]
