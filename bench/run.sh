@@ -60,6 +60,22 @@ run_wrk calculate.lua
 echo "RSS idle:        $((IDLE_RSS / 1024)) MB (${IDLE_RSS} kB)"
 echo "RSS under load:  $((PEAK_RSS / 1024)) MB peak (${PEAK_RSS} kB)"
 echo "release binary:  $(( $(stat -c %s "$BIN") / 1024 / 1024 )) MB ($(stat -c %s "$BIN") bytes)"
-kill $SERVER 2>/dev/null || true
-wait $SERVER 2>/dev/null || true
+
+# OAuth: an authenticated tools/list against the same build with --auth none.
+AUTH_PORT=$((PORT + 1))
+AUTH_PASSWORD="bench-$(head -c 12 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+PUBLIC_URL="http://127.0.0.1:$AUTH_PORT" MCP_USERS="bench:$AUTH_PASSWORD" \
+  "$BIN" --host 127.0.0.1 --port "$AUTH_PORT" >/dev/null 2>&1 &
+AUTH_SERVER=$!
+trap 'kill $SERVER $AUTH_SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  curl -fsS "http://127.0.0.1:$AUTH_PORT/healthz" >/dev/null 2>&1 && break
+  sleep 0.05
+done
+echo "OAuth bearer cost on tools/list (two runs each, averaged):"
+AUTH_URL="http://127.0.0.1:$AUTH_PORT" NOAUTH_URL="http://127.0.0.1:$PORT" USERNAME=bench PASSWORD="$AUTH_PASSWORD" \
+  DURATION="${DURATION}s" CONNECTIONS=$CONNECTIONS THREADS=2 bash bench/auth.sh 2>/dev/null | tail -1
+
+kill $SERVER $AUTH_SERVER 2>/dev/null || true
+wait $SERVER $AUTH_SERVER 2>/dev/null || true
 python3 bench/startup.py "$BIN" "$PORT" 10

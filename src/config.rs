@@ -10,11 +10,12 @@ use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 
 use axum::http::Uri;
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::binance::{
     BinanceClient, BinanceConfig, DEFAULT_FUTURES_BASE_URL, DEFAULT_SPOT_BASE_URLS, parse_base_urls,
 };
+use crate::oauth::{AuthMode, OAuthArgs};
 
 /// Browser origins allowed by default: the chat products people connect us
 /// to. Loopback origins (a local Inspector) and the public URL's own origin
@@ -29,6 +30,9 @@ pub const DEFAULT_ALLOWED_ORIGINS: &str =
     about = "Remote MCP server for crypto market data"
 )]
 pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to bind.
     #[arg(long, env = "HOST", default_value = "0.0.0.0")]
     pub host: IpAddr,
@@ -51,9 +55,13 @@ pub struct Config {
     #[arg(long, env = "FLY_APP_NAME", hide = true)]
     pub fly_app_name: Option<String>,
 
-    /// Who may call the MCP endpoint: `oauth` or `none`.
-    #[arg(long, env = "MCP_AUTH", value_enum, default_value_t = AuthMode::None)]
+    /// Who may call the MCP endpoint: `oauth` (the embedded authorization
+    /// server) or `none` (local use only).
+    #[arg(long, env = "MCP_AUTH", value_enum, default_value_t = AuthMode::Oauth)]
     pub auth: AuthMode,
+
+    #[command(flatten)]
+    pub oauth: OAuthArgs,
 
     /// Comma-separated browser origins allowed to call the MCP endpoint, or
     /// `*` for any. Loopback origins and the public URL's origin are always
@@ -124,25 +132,14 @@ impl Config {
         })
         .map_err(|e| format!("--binance-base-url / --binance-futures-base-url: {e}"))
     }
-
-    /// Refuses settings that parse but cannot run, with a one-line message
-    /// naming the flag.
-    pub fn check(&self) -> Result<(), String> {
-        match self.auth {
-            AuthMode::None => Ok(()),
-            AuthMode::Oauth => Err(
-                "--auth oauth (MCP_AUTH=oauth) is not available in this build yet; \
-                 run with --auth none behind your own access control"
-                    .into(),
-            ),
-        }
-    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuthMode {
-    Oauth,
-    None,
+/// `crypto-mcp <command>`: tasks other than serving.
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Read a password from standard input and print its argon2 hash, for
+    /// `--user name:HASH` or `MCP_USERS`.
+    HashPassword,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -272,7 +269,7 @@ mod tests {
         let config = parse(&["--port", "9000"]).expect("defaults parse");
         assert_eq!(config.public_url().to_string(), "http://localhost:9000");
         assert_eq!(config.allowed_origins.len(), 4);
-        assert!(config.check().is_ok());
+        assert_eq!(config.auth, AuthMode::Oauth);
     }
 
     #[test]
@@ -338,8 +335,8 @@ mod tests {
     }
 
     #[test]
-    fn oauth_is_refused_until_it_exists() {
-        let config = parse(&["--auth", "oauth"]).expect("parses");
-        assert!(config.check().expect_err("refused").contains("--auth"));
+    fn hash_password_is_a_subcommand() {
+        let config = parse(&["hash-password"]).expect("parses");
+        assert!(matches!(config.command, Some(Command::HashPassword)));
     }
 }

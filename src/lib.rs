@@ -1,7 +1,7 @@
 //! crypto-mcp: a remote MCP server for crypto market data.
 //!
-//! [`app`] builds the one axum router (MCP endpoint, health check, shared
-//! layers) around an [`AppState`]; [`serve`] runs it on a listener the
+//! [`app`] builds the one axum router (MCP endpoint, OAuth authorization
+//! server, health check, shared layers) around an [`AppState`]; [`serve`] runs it on a listener the
 //! caller bound, so tests can bind port 0.
 
 pub mod analysis;
@@ -10,6 +10,7 @@ pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod mcp;
+pub mod oauth;
 pub mod state;
 pub mod telemetry;
 pub mod tools;
@@ -69,10 +70,14 @@ pub fn app(state: AppState) -> Router {
         })
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::DEBUG));
-    Router::new()
+    let mut router = Router::new()
         .merge(mcp::router(&state))
         .route("/healthz", get(healthz))
-        .with_state(state)
+        .with_state(state.clone());
+    if let Some(oauth) = &state.oauth {
+        router = router.merge(oauth::router().with_state(oauth.clone()));
+    }
+    router
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(trace)
@@ -95,10 +100,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let stopping = state.clone();
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            stopping.begin_shutdown();
-        })
-        .await
+    // Peer addresses feed the login and registration throttles.
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        stopping.begin_shutdown();
+    })
+    .await
 }

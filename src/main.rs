@@ -2,7 +2,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::ErrorKind;
-use crypto_mcp::config::Config;
+use crypto_mcp::config::{Command, Config};
+use crypto_mcp::oauth::{self, AuthMode, OAuth};
 use crypto_mcp::{AppState, Settings, telemetry};
 use tokio::net::TcpListener;
 
@@ -33,9 +34,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Err(message) = config.check() {
-        eprintln!("error: {message}");
-        return ExitCode::from(2);
+    if let Some(Command::HashPassword) = config.command {
+        return match oauth::hash_password_from_reader(std::io::stdin().lock()) {
+            Ok(hash) => {
+                println!("{hash}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let binance = match config.binance_client() {
         Ok(binance) => binance,
@@ -53,7 +62,31 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let state = AppState::new(Settings::from_config(&config), binance);
+    let settings = Settings::from_config(&config);
+    let oauth = match config.auth {
+        AuthMode::None => {
+            if let Some(warning) = oauth::auth_none_warning(config.auth, config.host) {
+                eprintln!("warning: {warning}");
+            }
+            None
+        }
+        AuthMode::Oauth => {
+            let public_url = settings.public_url.to_string();
+            match OAuth::new(&config.oauth, &public_url, oauth::system_clock()).await {
+                // Printed once to stderr, never logged: it may hold the
+                // generated admin password.
+                Ok((oauth, startup)) => {
+                    eprint!("{}", startup.message());
+                    Some(oauth)
+                }
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+    };
+    let state = AppState::new(settings, binance, oauth);
     tracing::info!(%addr, public_url = %state.settings.public_url, "crypto-mcp listening; MCP endpoint at {}/mcp", state.settings.public_url);
     match crypto_mcp::serve(listener, state, shutdown_signal()).await {
         Ok(()) => {

@@ -16,6 +16,7 @@ use crate::config::{Config, PublicUrl};
 use crate::mcp::catalog::Catalog;
 use crate::mcp::guard::{HostPolicy, OriginPolicy};
 use crate::mcp::session::SessionStore;
+use crate::oauth::OAuth;
 
 /// GET notification streams open at once without a session. Sessions bound
 /// their own streams; this bounds everyone else.
@@ -48,6 +49,8 @@ pub struct AppState {
 pub struct Inner {
     pub settings: Settings,
     pub binance: BinanceClient,
+    /// The embedded authorization server; `None` with `--auth none`.
+    pub oauth: Option<OAuth>,
     pub sessions: Arc<SessionStore>,
     pub catalog: Catalog,
     shutdown: watch::Sender<bool>,
@@ -63,14 +66,18 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(settings: Settings, binance: BinanceClient) -> Self {
-        let catalog = Catalog::builder().tools(crate::tools::registry());
+    pub fn new(settings: Settings, binance: BinanceClient, oauth: Option<OAuth>) -> Self {
+        let scopes = oauth.as_ref().map(|_| crate::oauth::SCOPES_SUPPORTED);
+        let catalog = Catalog::builder()
+            .tools(crate::tools::registry())
+            .oauth_scopes(scopes);
         #[cfg(feature = "conformance")]
         let catalog = crate::conformance::register(catalog);
         Self {
             inner: Arc::new(Inner {
                 settings,
                 binance,
+                oauth,
                 sessions: Arc::default(),
                 catalog: catalog.build(),
                 shutdown: watch::channel(false).0,

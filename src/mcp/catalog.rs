@@ -127,6 +127,7 @@ impl Prebuilt {
 #[derive(Default)]
 pub struct CatalogBuilder {
     tools: ToolRegistry,
+    oauth_scopes: Option<&'static [&'static str]>,
     prompts: Vec<Arc<dyn Prompt>>,
     resources: Vec<Arc<dyn Resource>>,
     templates: Vec<Arc<dyn ResourceTemplate>>,
@@ -135,6 +136,14 @@ pub struct CatalogBuilder {
 impl CatalogBuilder {
     pub fn tools(mut self, tools: ToolRegistry) -> Self {
         self.tools = tools;
+        self
+    }
+
+    /// Declares that every tool needs an OAuth token with these scopes, as
+    /// ChatGPT reads it: `securitySchemes` on the tool and, because SDKs
+    /// drop unknown top-level fields, a copy in its `_meta`.
+    pub fn oauth_scopes(mut self, scopes: Option<&'static [&'static str]>) -> Self {
+        self.oauth_scopes = scopes;
         self
     }
 
@@ -159,8 +168,15 @@ impl CatalogBuilder {
     }
 
     pub fn build(self) -> Catalog {
-        let to_values = |items: Vec<Value>| Value::Array(items);
-        let tools_list = Prebuilt::new("tools", to_values(self.tools.descriptors()));
+        let mut tools = self.tools.descriptors();
+        if let Some(scopes) = self.oauth_scopes {
+            let schemes = json!([{ "type": "oauth2", "scopes": scopes }]);
+            for tool in &mut tools {
+                tool["securitySchemes"] = schemes.clone();
+                tool["_meta"] = json!({ "securitySchemes": schemes });
+            }
+        }
+        let tools_list = Prebuilt::new("tools", Value::Array(tools));
         let prompts_list = Prebuilt::new(
             "prompts",
             json!(

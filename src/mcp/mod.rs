@@ -22,15 +22,22 @@ use axum::routing::get;
 
 use crate::state::AppState;
 
-/// The MCP routes, behind the `Origin`/`Host` guard.
+/// The MCP routes: the `Origin`/`Host` guard first, then (with OAuth) the
+/// bearer-token check.
 pub fn router(state: &AppState) -> Router<AppState> {
     let endpoint = || {
         get(transport::get)
             .post(transport::post)
             .delete(transport::delete)
     };
-    Router::new()
+    let mut routes = Router::new()
         .route("/", endpoint())
-        .route("/mcp", endpoint())
-        .route_layer(middleware::from_fn_with_state(state.clone(), guard::check))
+        .route("/mcp", endpoint());
+    if let Some(oauth) = &state.oauth {
+        routes = routes.route_layer(middleware::from_fn_with_state(
+            oauth.clone(),
+            crate::oauth::require_bearer,
+        ));
+    }
+    routes.route_layer(middleware::from_fn_with_state(state.clone(), guard::check))
 }

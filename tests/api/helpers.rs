@@ -71,12 +71,14 @@ pub async fn spawn_app_with(args: &[&str]) -> TestApp {
         &binance_url,
         "--binance-futures-base-url",
         &binance_url,
+        "--auth",
+        "none",
     ]
     .into_iter()
     .chain(args.iter().copied());
     let config = Config::try_parse_from(argv).expect("test config");
     let client = config.binance_client().expect("binance client");
-    let state = AppState::new(Settings::from_config(&config), client);
+    let state = AppState::new(Settings::from_config(&config), client, None);
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(crypto_mcp::serve(listener, state, async {
         let _ = stopped.await;

@@ -1,0 +1,411 @@
+//! Embedded OAuth 2.1 authorization server and resource-server guard.
+//!
+//! ChatGPT, Claude and the official SDK clients connect to `PUBLIC_URL/mcp`
+//! (or `PUBLIC_URL`), get `401` with a `WWW-Authenticate` challenge, discover
+//! this server through RFC 9728 / RFC 8414 metadata, register (RFC 7591 DCR),
+//! send the user to `/authorize` (login + consent page, PKCE S256), exchange
+//! the code at `/token`, and call MCP with a bearer token bound to the exact
+//! resource URL they connected to. Refresh tokens rotate with a short grace
+//! window; `/revoke` implements RFC 7009.
+//!
+//! Two decisions shape the module:
+//! - **Opaque tokens, hashed at rest.** Tokens are 256-bit random strings; the
+//!   store keeps SHA-256 hashes only, so a leaked state file or memory dump
+//!   yields no usable token, and a bearer check is one hash-map lookup.
+//! - **Storage is a trait of whole operations** ([`store::Store`]): the
+//!   in-memory store is the first implementation; a shared one comes next.
+//!
+//! Scopes: a single honest scope, `mcp:tools` (call the read-only market-data
+//! tools), which is also the default when a client asks for none.
+//!
+//! Wiring (in the application):
+//! ```ignore
+//! let (oauth, startup) = OAuth::new(&cfg.oauth, &cfg.public_url, oauth::system_clock()).await?;
+//! eprint!("{}", startup.message()); // once, to stderr: never into logs
+//! let mcp = Router::new()
+//!     .route("/", post(mcp_post).get(mcp_get))
+//!     .route("/mcp", post(mcp_post).get(mcp_get).delete(mcp_delete))
+//!     .route_layer(middleware::from_fn_with_state(oauth.clone(), oauth::require_bearer));
+//! let app = oauth::router().with_state(oauth).merge(mcp.with_state(app_state));
+//! // Serve with `into_make_service_with_connect_info::<SocketAddr>()` so login
+//! // and registration throttling see client IPs (or set MCP_CLIENT_IP_HEADER).
+//! ```
+
+pub mod authorize;
+pub mod bearer;
+pub mod cimd;
+pub mod config;
+pub mod error;
+pub mod metadata;
+pub mod page;
+pub mod persist;
+pub mod register;
+pub mod revoke;
+pub mod store;
+pub mod token;
+pub mod tokens;
+pub mod users;
+
+use std::sync::{Arc, Weak};
+use std::time::{Duration, SystemTime};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+
+pub use bearer::{Authenticated, require_bearer};
+pub use config::{AuthMode, OAuthArgs, auth_none_warning};
+pub use error::{ErrorCode, OAuthError, OAuthSetupError};
+pub use users::{PasswordError, Startup, hash_password, hash_password_from_reader};
+
+use store::{MemoryStore, Store};
+use users::{Limiter, Users};
+
+/// The one scope: permission to list and call the (read-only) tools.
+pub const SCOPE_TOOLS: &str = "mcp:tools";
+/// Everything this server can grant.
+pub const SCOPES_SUPPORTED: &[&str] = &[SCOPE_TOOLS];
+/// Granted when a client names no scope and has no earlier consent.
+pub const DEFAULT_SCOPES: &[&str] = &[SCOPE_TOOLS];
+
+/// Authorization-code lifetime: the client exchanges it within seconds;
+/// OAuth 2.1 recommends ≤ 10 minutes.
+pub const CODE_TTL_SECS: u64 = 5 * 60;
+/// How long a browser stays signed in (a returning user with a remembered
+/// consent is sent straight back to the client).
+pub const SESSION_TTL_SECS: u64 = 7 * 24 * 60 * 60;
+/// How long a login/consent page stays answerable.
+pub const PENDING_TTL_SECS: u64 = 10 * 60;
+/// A rotated refresh token still yields the same successor for this long, so
+/// ChatGPT's parallel refreshes (and a retry after a lost response) do not
+/// force the user to reconnect. Outside it, reuse revokes the grant.
+pub const REFRESH_GRACE_SECS: u64 = 2 * 60;
+/// How often expired entries are swept from the store.
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
+/// Request body cap for the form and JSON endpoints: real requests are a few
+/// hundred bytes; a registration with 10 long redirect URIs fits easily.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Registrations per client IP per window (ChatGPT shares egress IPs, so
+/// this is generous) and in total per window.
+pub const REGISTER_PER_IP: u32 = 30;
+pub const REGISTER_GLOBAL: u32 = 300;
+pub const REGISTER_WINDOW_SECS: u64 = 10 * 60;
+
+/// Injected time source so expiry tests never sleep.
+pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(SystemTime::now)
+}
+
+/// Cheap-to-clone handle shared by every OAuth route and the bearer guard.
+#[derive(Clone)]
+pub struct OAuth {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub issuer: String,
+    pub resource_root: String,
+    pub resource_mcp: String,
+    pub prm_root_url: String,
+    pub prm_mcp_url: String,
+    pub store: Arc<dyn Store>,
+    pub memory: Arc<MemoryStore>,
+    pub users: Users,
+    pub clock: Clock,
+    pub access_ttl: u64,
+    pub refresh_ttl: u64,
+    pub allow_signup: bool,
+    pub secure_cookies: bool,
+    pub client_ip_header: Option<axum::http::HeaderName>,
+    pub login_by_account: Limiter,
+    pub login_by_ip: Limiter,
+    pub register_by_ip: Limiter,
+    pub register_global: Limiter,
+    pub cimd: cimd::CimdFetcher,
+    pub state_file: Option<std::path::PathBuf>,
+    pub scope_string: String,
+}
+
+impl std::fmt::Debug for OAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth")
+            .field("issuer", &self.inner.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuth {
+    /// Builds the server. `public_url` is the issuer, without trailing slash.
+    /// The returned [`Startup`] holds warnings and, when no user is
+    /// configured, a generated `admin` password: print it once to stderr.
+    pub async fn new(
+        args: &OAuthArgs,
+        public_url: &str,
+        clock: Clock,
+    ) -> Result<(Self, Startup), OAuthSetupError> {
+        let issuer = validate_public_url(public_url)?;
+        let (users, mut startup) = Users::from_args(args).await?;
+        let secure_cookies = issuer.starts_with("https://");
+        if !secure_cookies {
+            startup.warnings.push(format!(
+                "PUBLIC_URL {issuer} is not https: tokens and passwords travel in clear text; \
+                 use this only on loopback"
+            ));
+        }
+        let memory = Arc::new(MemoryStore::new());
+        let now = unix(&clock);
+        if let Some(path) = &args.state_file
+            && let Some(snap) = persist::load(path)?
+        {
+            memory.restore(snap, now);
+        }
+        let client_ip_header = match &args.client_ip_header {
+            Some(h) => Some(
+                axum::http::HeaderName::try_from(h.as_str())
+                    .map_err(|_| OAuthSetupError::User(format!("bad header name {h:?}")))?,
+            ),
+            None => None,
+        };
+        let inner = Arc::new(Inner {
+            resource_root: issuer.clone(),
+            resource_mcp: format!("{issuer}/mcp"),
+            prm_root_url: format!("{issuer}/.well-known/oauth-protected-resource"),
+            prm_mcp_url: format!("{issuer}/.well-known/oauth-protected-resource/mcp"),
+            issuer,
+            store: memory.clone(),
+            memory: memory.clone(),
+            users,
+            clock,
+            access_ttl: args.access_token_ttl.as_secs(),
+            refresh_ttl: args.refresh_token_ttl.as_secs(),
+            allow_signup: args.allow_signup,
+            secure_cookies,
+            client_ip_header,
+            login_by_account: Limiter::new(
+                users::LOGIN_FAILURES_PER_ACCOUNT,
+                users::LOGIN_WINDOW_SECS,
+            ),
+            login_by_ip: Limiter::new(users::LOGIN_FAILURES_PER_IP, users::LOGIN_WINDOW_SECS),
+            register_by_ip: Limiter::new(REGISTER_PER_IP, REGISTER_WINDOW_SECS),
+            register_global: Limiter::new(REGISTER_GLOBAL, REGISTER_WINDOW_SECS),
+            cimd: cimd::CimdFetcher::new(args.oauth_allow_loopback_cimd),
+            state_file: args.state_file.clone(),
+            scope_string: SCOPES_SUPPORTED.join(" "),
+        });
+        spawn_sweeper(Arc::downgrade(&inner));
+        if let Some(path) = &args.state_file {
+            // Fail fast if the file cannot be written (volume not mounted,
+            // wrong permissions) rather than losing state at the first change.
+            persist::write_snapshot(&memory, path)
+                .await
+                .map_err(|e| OAuthSetupError::StateFile(format!("{}: {e}", path.display())))?;
+            persist::spawn_writer(Arc::downgrade(&memory), memory.changed(), path.clone());
+        }
+        Ok((OAuth { inner }, startup))
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.inner.issuer
+    }
+
+    pub fn scopes_supported(&self) -> &[&str] {
+        SCOPES_SUPPORTED
+    }
+
+    /// The `WWW-Authenticate` value for a resource path ("/" or "/mcp"),
+    /// optionally with an `(error, error_description)`. Also what ChatGPT
+    /// wants in a tool result's `_meta["mcp/www_authenticate"]`.
+    pub fn challenge(&self, resource_path: &str, error: Option<(&str, &str)>) -> String {
+        let prm = if is_mcp_path(resource_path) {
+            &self.inner.prm_mcp_url
+        } else {
+            &self.inner.prm_root_url
+        };
+        let mut s = format!(
+            "Bearer resource_metadata=\"{prm}\", scope=\"{}\"",
+            self.inner.scope_string
+        );
+        if let Some((err, desc)) = error {
+            s.push_str(&format!(
+                ", error=\"{}\", error_description=\"{}\"",
+                quote_safe(err),
+                quote_safe(desc)
+            ));
+        }
+        s
+    }
+
+    /// The `_meta["mcp/www_authenticate"]` value for a tool result when a
+    /// call arrives without a usable token (ChatGPT wants `error` and
+    /// `error_description` in it to show its linking UI).
+    pub fn tool_auth_challenge(&self, resource_path: &str) -> String {
+        self.challenge(
+            resource_path,
+            Some(("invalid_token", "Sign in to use this tool")),
+        )
+    }
+
+    /// The canonical resource (token audience) for a request path.
+    pub fn resource_for_path(&self, path: &str) -> &str {
+        if is_mcp_path(path) {
+            &self.inner.resource_mcp
+        } else {
+            &self.inner.resource_root
+        }
+    }
+
+    /// Writes the state file now (if configured). The background writer does
+    /// this after every change; call it at shutdown and in tests.
+    pub async fn flush_state(&self) -> std::io::Result<()> {
+        match &self.inner.state_file {
+            Some(p) => persist::write_snapshot(&self.inner.memory, p).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Sweeps expired entries now (the background sweeper does this every
+    /// minute; tests with an injected clock call it directly).
+    pub async fn sweep_now(&self) {
+        self.inner.store.sweep(self.now()).await;
+    }
+
+    /// Sizes of the store's maps (diagnostics, tests).
+    pub fn store_counts(&self) -> std::collections::HashMap<&'static str, usize> {
+        self.inner.memory.counts()
+    }
+
+    pub(crate) fn now(&self) -> u64 {
+        unix(&self.inner.clock)
+    }
+
+    /// The client IP used for throttling: the trusted proxy header if
+    /// configured, else the socket peer (if the server provides it).
+    pub(crate) fn client_ip(&self, headers: &HeaderMap, ext: &axum::http::Extensions) -> String {
+        if let Some(h) = &self.inner.client_ip_header
+            && let Some(v) = headers.get(h).and_then(|v| v.to_str().ok())
+        {
+            // The last entry is the one the nearest (trusted) proxy added;
+            // earlier ones in a list like X-Forwarded-For are client-supplied.
+            let last = v.rsplit(',').next().unwrap_or("").trim();
+            if !last.is_empty() && last.len() <= 64 {
+                return last.to_owned();
+            }
+        }
+        ext.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_owned())
+    }
+}
+
+pub(crate) fn unix(clock: &Clock) -> u64 {
+    clock()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn is_mcp_path(path: &str) -> bool {
+    path == "/mcp" || path.starts_with("/mcp/")
+}
+
+/// Keeps a header parameter value inside its quotes.
+fn quote_safe(s: &str) -> String {
+    s.chars()
+        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        .collect()
+}
+
+fn validate_public_url(public_url: &str) -> Result<String, OAuthSetupError> {
+    let trimmed = public_url.trim_end_matches('/');
+    let url = url::Url::parse(trimmed)
+        .map_err(|e| OAuthSetupError::PublicUrl(format!("{public_url:?}: {e}")))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(OAuthSetupError::PublicUrl("must be http(s)".into()));
+    }
+    if url.host_str().is_none()
+        || !url.username().is_empty()
+        || url.password().is_some()
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || url.path() != "/"
+    {
+        return Err(OAuthSetupError::PublicUrl(format!(
+            "{public_url:?} must be scheme://host[:port] with no path, query or credentials"
+        )));
+    }
+    // `Url` lower-cases the host; the issuer must be what clients will see.
+    let canonical = url.as_str().trim_end_matches('/').to_owned();
+    Ok(canonical)
+}
+
+fn spawn_sweeper(inner: Weak<Inner>) {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(SWEEP_INTERVAL);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let Some(inner) = inner.upgrade() else { return };
+            let now = unix(&inner.clock);
+            inner.store.sweep(now).await;
+        }
+    });
+}
+
+/// All authorization-server routes: discovery documents, `/authorize`,
+/// `/token`, `/register`, `/revoke`. Merge into the app; put
+/// [`require_bearer`] on the MCP routes.
+pub fn router() -> Router<OAuth> {
+    Router::new()
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(metadata::protected_resource_root),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/mcp",
+            get(metadata::protected_resource_mcp),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(metadata::authorization_server),
+        )
+        .route(
+            "/authorize",
+            get(authorize::authorize_get).post(authorize::authorize_post),
+        )
+        .route("/token", post(token::token))
+        .route("/register", post(register::register))
+        .route("/revoke", post(revoke::revoke))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_url_rules() {
+        assert_eq!(
+            validate_public_url("https://Example.COM/").unwrap(),
+            "https://example.com"
+        );
+        assert_eq!(
+            validate_public_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert!(validate_public_url("https://example.com/base").is_err());
+        assert!(validate_public_url("https://u:p@example.com").is_err());
+        assert!(validate_public_url("ftp://example.com").is_err());
+        assert!(validate_public_url("https://example.com?x=1").is_err());
+    }
+
+    #[test]
+    fn quote_safe_strips_injection() {
+        assert_eq!(quote_safe("a\"b\\c\nd"), "abcd");
+    }
+}

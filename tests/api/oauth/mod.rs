@@ -1,0 +1,15 @@
+//! End-to-end tests of the embedded authorization server over real HTTP.
+mod helpers;
+
+mod authorize;
+mod bearer;
+mod cimd;
+mod discovery;
+mod flow;
+mod refresh;
+mod register;
+mod revoke;
+mod security;
+mod session;
+mod state_file;
+mod token;
