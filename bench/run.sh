@@ -54,6 +54,9 @@ run_wrk() {
   printf '%-28s %10s req/s   p50 %8s   p99 %8s %s\n' "$script" "$rps" "$p50" "$p99" "$errors"
 }
 
+echo "Adversarial calculate inputs, end to end:"
+python3 bench/adversarial.py "$PORT"
+
 echo "crypto-mcp core benchmark: $CONNECTIONS connections, ${DURATION}s per run, $(nproc) cores, wrk on the same machine"
 run_wrk tools_list.lua
 run_wrk calculate.lua
