@@ -30,7 +30,7 @@ use tokio::sync::mpsc;
 use super::jsonrpc::{self, Message, Request, RpcError, decode_params};
 use super::notify::{NOTIFICATION_QUEUE, Notifier};
 use super::server::{self, Era, Payload};
-use super::session::{LogLevel, Lookup, SessionView};
+use super::session::{LogLevel, Lookup, SessionView, StreamSlot};
 use super::version::ProtocolVersion;
 use crate::state::AppState;
 
@@ -645,18 +645,21 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap) -> Response 
             Lookup::Live(view) => state.sessions.open_stream(&view.id),
         },
     };
+    // Streams end when a newer one displaces them or when shutdown begins, so
+    // a graceful shutdown is not held open by idle clients.
     let shutdown = state.shutdown_signal();
     match registration {
         Some(registration) => {
-            let notifications = tokio_stream_from(registration.notifications);
             let ends = async move {
                 tokio::select! {
                     _ = registration.displaced => {}
-                    _ = shutdown => {}
+                    () = shutdown => {}
                 }
-                drop(registration.slot);
             };
-            sse(notifications.take_until(Box::pin(ends)))
+            sse(
+                notification_events(registration.notifications, registration.slot)
+                    .take_until(Box::pin(ends)),
+            )
         }
         None => {
             let Some(permit) = state.anonymous_stream_permit() else {
@@ -667,24 +670,30 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap) -> Response 
                 )
                     .into_response();
             };
-            let ends = async move {
-                shutdown.await;
-                drop(permit);
-            };
-            sse(stream::pending::<Result<Event, Infallible>>().take_until(Box::pin(ends)))
+            // Nothing is sent without a session: the stream only keeps its
+            // permit (released when the client leaves) and keep-alives.
+            let idle = stream::unfold(permit, |permit| async move {
+                let _held = permit;
+                std::future::pending::<Option<(Result<Event, Infallible>, _)>>().await
+            });
+            sse(idle.take_until(Box::pin(shutdown)))
         }
     }
 }
 
 /// Turns a session's notification channel into SSE events; a stream that
-/// lagged behind skips what it missed.
-fn tokio_stream_from(
+/// lagged behind skips what it missed. The stream owns its session slot, so
+/// dropping it frees the slot.
+fn notification_events(
     receiver: tokio::sync::broadcast::Receiver<std::sync::Arc<str>>,
+    slot: StreamSlot,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send {
-    stream::unfold(receiver, |mut receiver| async move {
+    stream::unfold((receiver, slot), |(mut receiver, slot)| async move {
         loop {
             match receiver.recv().await {
-                Ok(message) => return Some((Ok(Event::default().data(&*message)), receiver)),
+                Ok(message) => {
+                    return Some((Ok(Event::default().data(&*message)), (receiver, slot)));
+                }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }

@@ -11,6 +11,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 
 use crate::fake_binance::FakeBinance;
 
@@ -23,7 +24,10 @@ pub struct TestApp {
     /// The fake Binance this app talks to, alive as long as the app.
     _binance: FakeBinance,
     pub client: Client,
-    _stop: oneshot::Sender<()>,
+    /// Dropping it (with the app) or [`TestApp::begin_shutdown`] starts a
+    /// graceful shutdown.
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 pub struct Reply {
@@ -80,18 +84,31 @@ pub async fn spawn_app_with(args: &[&str]) -> TestApp {
     let client = config.binance_client().expect("binance client");
     let state = AppState::new(Settings::from_config(&config), client, None);
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(crypto_mcp::serve(listener, state, async {
+    let server = tokio::spawn(crypto_mcp::serve(listener, state, async {
         let _ = stopped.await;
     }));
     TestApp {
         addr,
         _binance: binance,
         client: Client::new(),
-        _stop: stop,
+        stop: Some(stop),
+        server: Some(server),
     }
 }
 
 impl TestApp {
+    /// Starts a graceful shutdown, as SIGTERM does in the binary.
+    pub fn begin_shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// The server task: it finishes once a shutdown has drained everything.
+    pub fn server_task(&mut self) -> JoinHandle<std::io::Result<()>> {
+        self.server.take().expect("server task taken once")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

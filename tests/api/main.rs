@@ -9,4 +9,5 @@ mod helpers;
 mod http;
 mod indicators;
 mod oauth;
+mod shutdown;
 mod stateless;
