@@ -11,6 +11,7 @@
 
 mod calculate;
 mod candles;
+mod chart;
 mod technical_analysis;
 
 use std::future::Future;
@@ -36,6 +37,7 @@ pub fn registry() -> ToolRegistry {
     ToolRegistry::default()
         .with(calculate::Calculate)
         .with(technical_analysis::TechnicalAnalysis)
+        .with(chart::BinanceChart)
 }
 
 /// What a tool gets besides its arguments.

@@ -2,6 +2,7 @@
 //! `technical_analysis`, `binance_chart`, the market prompts, resources and
 //! completions.
 
+mod chart;
 mod technical_analysis;
 
 use serde_json::Value;
