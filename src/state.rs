@@ -65,6 +65,7 @@ impl Deref for AppState {
 impl AppState {
     pub fn new(settings: Settings, binance: BinanceClient) -> Self {
         let catalog = Catalog::builder().tools(crate::tools::registry());
+        let catalog = crate::market::register(catalog, &binance);
         #[cfg(feature = "conformance")]
         let catalog = crate::conformance::register(catalog);
         Self {
