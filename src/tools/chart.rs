@@ -287,7 +287,12 @@ async fn render(
 }
 
 fn overlay(spec: &IndicatorSpec, bars: &[Bar]) -> Overlay {
-    let label = spec.to_string().to_ascii_uppercase().replace(':', " ");
+    // "SMA 20", "BB 20 2": short enough for a one-row legend on a phone.
+    let label = spec
+        .to_string()
+        .to_ascii_uppercase()
+        .replace("BBANDS", "BB")
+        .replace([':', ','], " ");
     let mut lines = spec.compute(bars).into_iter().map(|l| l.values);
     let kind = match (lines.next(), lines.next(), lines.next()) {
         (Some(upper), Some(middle), Some(lower)) => OverlayKind::Band {

@@ -166,3 +166,26 @@ async fn bad_chart_arguments_say_what_is_valid() {
         assert!(text.contains(needle), "{arguments}: {text}");
     }
 }
+
+/// Regenerates `docs/chart-example.png` from the tool over the fake's
+/// BTCUSDT candles. Ignored: it writes into the repository and renders a
+/// full-size chart, slow unoptimised. Run with
+/// `cargo test --release --test api regenerate_the_sample_chart -- --ignored`.
+#[tokio::test]
+#[ignore]
+async fn regenerate_the_sample_chart() {
+    let app = spawn_app().await;
+    let result = app
+        .call_tool(
+            "binance_chart",
+            json!({
+                "symbol": "BTCUSDT", "interval": "1h", "limit": 200,
+                "overlays": ["sma:20", "ema:50", "bbands:20,2"], "pane": "rsi:14"
+            }),
+        )
+        .await;
+    assert_eq!(result["isError"], false, "{result}");
+    let data = result["content"][0]["data"].as_str().expect("image");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/chart-example.png");
+    std::fs::write(path, STANDARD.decode(data).expect("base64")).expect("write sample");
+}

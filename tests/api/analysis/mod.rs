@@ -32,3 +32,42 @@ async fn rpc(app: &TestApp, method: &str, params: Value) -> Value {
     assert_eq!(reply.status, reqwest::StatusCode::OK, "{}", reply.text);
     reply.json()
 }
+
+/// `tools/list` entries of the analysis tools: names, argument names and
+/// required fields are part of the wire format.
+#[tokio::test]
+async fn tools_list_pins_the_analysis_tools() {
+    let app = crate::helpers::spawn_app().await;
+    let list = rpc(&app, "tools/list", json!({})).await;
+    let tools = list["result"]["tools"].as_array().expect("tools");
+    for (name, properties) in [
+        (
+            "technical_analysis",
+            &["indicators", "interval", "limit", "points", "symbol"][..],
+        ),
+        (
+            "binance_chart",
+            &[
+                "height", "interval", "limit", "overlays", "pane", "symbol", "theme", "width",
+            ][..],
+        ),
+    ] {
+        let tool = tools
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not listed"));
+        let schema = &tool["inputSchema"];
+        let mut keys: Vec<&str> = schema["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(keys, properties, "{name}");
+        assert_eq!(schema["required"], json!(["symbol"]), "{name}");
+        assert_eq!(tool["annotations"]["readOnlyHint"], true);
+        assert_eq!(tool["annotations"]["openWorldHint"], true);
+        assert!(tool["outputSchema"]["properties"].is_object(), "{name}");
+    }
+}
