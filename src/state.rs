@@ -71,6 +71,7 @@ impl AppState {
         let catalog = Catalog::builder()
             .tools(crate::tools::registry())
             .oauth_scopes(scopes);
+        let catalog = crate::market::register(catalog, &binance);
         #[cfg(feature = "conformance")]
         let catalog = crate::conformance::register(catalog);
         Self {

@@ -5,3 +5,5 @@
 pub mod chart;
 pub mod expr;
 pub mod indicators;
+pub mod reading;
+pub mod spec;

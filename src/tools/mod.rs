@@ -10,6 +10,9 @@
 //! Adding a tool: one file in this folder, one line in [`registry`].
 
 mod calculate;
+mod candles;
+mod chart;
+mod technical_analysis;
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -31,7 +34,10 @@ use crate::mcp::notify::Notifier;
 /// Every tool the server offers. Conformance fixtures are added by the
 /// `conformance` feature only.
 pub fn registry() -> ToolRegistry {
-    ToolRegistry::default().with(calculate::Calculate)
+    ToolRegistry::default()
+        .with(calculate::Calculate)
+        .with(technical_analysis::TechnicalAnalysis)
+        .with(chart::BinanceChart)
 }
 
 /// What a tool gets besides its arguments.

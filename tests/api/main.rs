@@ -1,6 +1,7 @@
 //! The one integration-test binary: each module drives the real router over
 //! HTTP on a random loopback port.
 
+mod analysis;
 mod binance_client;
 mod calculate;
 mod fake_binance;

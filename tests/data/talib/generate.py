@@ -23,6 +23,11 @@ Outputs (full float precision via repr, NaN written as an empty cell):
                       the same series with every price multiplied by 1e-8 (a memecoin
                       quote), to pin that no zero test in TA-Lib 0.8 is an absolute
                       threshold
+  btcusdt-1h-last200.csv
+                      the outputs over only the LAST 200 real candles: the window the
+                      fake Binance serves for BTCUSDT 1h limit=200, which
+                      tests/api/analysis/technical_analysis.rs asks technical_analysis
+                      for. Adds ema_50 and sma_200 (the tool's default averages).
 
 VWAP is NOT a TA-Lib function. Its column is computed here with plain pandas: typical
 price (h+l+c)/3, cumulative sum of typical*volume over cumulative volume, reset at each
@@ -46,6 +51,8 @@ DATA = os.path.dirname(HERE)
 MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 86_400_000
 TINY_SCALE = 1e-8
+# Candles technical_analysis computes over by default (and the fake serves for limit=200).
+WINDOW = 200
 
 
 def load_fixture():
@@ -145,10 +152,12 @@ def fmt(x):
     return "" if math.isnan(x) else repr(x)
 
 
-def write(path, df, param_sets):
+def write(path, df, param_sets, extra=None):
     out = {"open_time": df["open_time"].to_numpy()}
     for p in param_sets:
         out.update(indicators(df, p))
+    if extra:
+        out.update(extra(df))
     out["obv"] = talib.OBV(df["close"].to_numpy(dtype=float), df["volume"].to_numpy(dtype=float))
     out["vwap"] = vwap(df).to_numpy()
     names = list(out)
@@ -172,6 +181,13 @@ def main():
         raise SystemExit(f"C TA-Lib {version} != {EXPECTED_C_VERSION}: update the header first")
 
     write(os.path.join(HERE, "btcusdt-1h.csv"), load_fixture(), [DEFAULTS])
+
+    window = load_fixture().tail(WINDOW).reset_index(drop=True)
+    long_averages = lambda df: {
+        "ema_50": talib.EMA(df["close"].to_numpy(dtype=float), 50),
+        "sma_200": talib.SMA(df["close"].to_numpy(dtype=float), 200),
+    }
+    write(os.path.join(HERE, "btcusdt-1h-last200.csv"), window, [DEFAULTS], long_averages)
 
     syn = synthetic()
     write_bars(os.path.join(HERE, "synthetic-bars.csv"), syn)
