@@ -21,10 +21,17 @@ NODE="$PWD/$CACHE/node22/node_modules/.bin/node"
 SUITE="$PWD/$CACHE/suite/node_modules/@modelcontextprotocol/conformance/dist/index.js"
 "$NODE" --version
 
-cargo build --quiet --features conformance
-./target/debug/crypto-mcp --host 127.0.0.1 --port "$PORT" --auth none >"$CACHE/results/server.log" 2>&1 &
+cargo build --quiet --features conformance --bin crypto-mcp --example fake_binance
+# The suite reads our market resources too: serve them from the fake
+# Binance on loopback, never from the internet.
+FAKE_PORT=$((PORT + 1))
+./target/debug/examples/fake_binance --port "$FAKE_PORT" >"$CACHE/results/fake-binance.log" 2>&1 &
+FAKE=$!
+./target/debug/crypto-mcp --host 127.0.0.1 --port "$PORT" --auth none \
+  --binance-base-url "http://127.0.0.1:$FAKE_PORT" \
+  --binance-futures-base-url "http://127.0.0.1:$FAKE_PORT" >"$CACHE/results/server.log" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
+trap 'kill $SERVER $FAKE 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
   sleep 0.1
