@@ -63,6 +63,11 @@ pub struct Config {
     #[command(flatten)]
     pub oauth: OAuthArgs,
 
+    /// With OAuth, let clients without a token discover the server (list its
+    /// tools) before signing in; calling a tool then asks them to sign in.
+    #[arg(long, env = "MCP_ANONYMOUS_DISCOVERY", default_value_t = false)]
+    pub anonymous_discovery: bool,
+
     /// Comma-separated browser origins allowed to call the MCP endpoint, or
     /// `*` for any. Loopback origins and the public URL's origin are always
     /// allowed.

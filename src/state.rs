@@ -28,6 +28,8 @@ pub struct Settings {
     pub public_url: PublicUrl,
     pub origins: OriginPolicy,
     pub hosts: HostPolicy,
+    /// See `--anonymous-discovery` and [`crate::mcp::auth`].
+    pub anonymous_discovery: bool,
 }
 
 impl Settings {
@@ -36,6 +38,7 @@ impl Settings {
         Self {
             origins: OriginPolicy::new(&public_url, &config.allowed_origins),
             hosts: HostPolicy::new(&public_url, &config.allowed_hosts),
+            anonymous_discovery: config.anonymous_discovery,
             public_url,
         }
     }

@@ -6,6 +6,7 @@
 //! side, with exact control over status codes and headers; the official
 //! conformance suite keeps it honest.
 
+pub mod auth;
 pub mod catalog;
 pub mod content;
 pub mod guard;
@@ -23,21 +24,16 @@ use axum::routing::get;
 use crate::state::AppState;
 
 /// The MCP routes: the `Origin`/`Host` guard first, then (with OAuth) the
-/// bearer-token check.
+/// bearer-token gate.
 pub fn router(state: &AppState) -> Router<AppState> {
     let endpoint = || {
         get(transport::get)
             .post(transport::post)
             .delete(transport::delete)
     };
-    let mut routes = Router::new()
+    Router::new()
         .route("/", endpoint())
-        .route("/mcp", endpoint());
-    if let Some(oauth) = &state.oauth {
-        routes = routes.route_layer(middleware::from_fn_with_state(
-            oauth.clone(),
-            crate::oauth::require_bearer,
-        ));
-    }
-    routes.route_layer(middleware::from_fn_with_state(state.clone(), guard::check))
+        .route("/mcp", endpoint())
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::gate))
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::check))
 }

@@ -15,9 +15,10 @@
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 
+use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use base64::Engine;
@@ -27,6 +28,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
+use super::auth::{self, Anonymous};
 use super::jsonrpc::{self, Message, Request, RpcError, decode_params};
 use super::notify::{NOTIFICATION_QUEUE, Notifier};
 use super::server::{self, Era, Payload};
@@ -157,7 +159,14 @@ struct Prepared {
     progress_token: Option<Value>,
 }
 
-pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    anonymous: Option<Extension<Anonymous>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let anonymous = anonymous.is_some();
     let accepts = Accepts::from(&headers);
     if !accepts.json && !accepts.sse {
         return rpc_failure(
@@ -202,7 +211,14 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
     };
 
     if text.trim_start().starts_with('[') {
-        return batch(&state, header_version, session, text).await;
+        return batch(
+            &state,
+            header_version,
+            session,
+            text,
+            anonymous.then_some(uri.path()),
+        )
+        .await;
     }
     let message = match Message::parse(text) {
         Ok(message) => message,
@@ -237,6 +253,22 @@ pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Body)
         Ok(prepared) => prepared,
         Err(refusal) => return rpc_failure(refusal.status, Some(request.id), refusal.error),
     };
+    if anonymous
+        && !auth::open_to_anonymous(&request.method)
+        && let Some(oauth) = &state.oauth
+    {
+        if request.method != "tools/call" {
+            return auth::unauthorized(oauth, uri.path());
+        }
+        let mut result = auth::sign_in_result(oauth, uri.path());
+        if prepared.era.is_stateless() {
+            result["resultType"] = json!("complete");
+        }
+        return json_response(
+            StatusCode::OK,
+            jsonrpc::result_envelope(request.id, &result.to_string()),
+        );
+    }
     let streamed = request.method == "tools/call"
         && accepts.sse
         && Notifier::wanted(&prepared.progress_token, prepared.log_level);
@@ -547,11 +579,13 @@ where
 }
 
 /// Serves a 2025-03-26 JSON-RPC batch; later revisions removed batching.
+/// `anonymous_path` is the request path when the caller has no token.
 async fn batch(
     state: &AppState,
     header_version: Option<&str>,
     session: Option<SessionView>,
     text: &str,
+    anonymous_path: Option<&str>,
 ) -> Response {
     if let Some(raw) = header_version
         && ProtocolVersion::parse(raw).is_none()
@@ -587,6 +621,14 @@ async fn batch(
             None,
             RpcError::invalid_request(format!("a batch holds 1 to {MAX_BATCH_LEN} messages")),
         );
+    }
+    if let (Some(path), Some(oauth)) = (anonymous_path, &state.oauth) {
+        let reads_data = items.iter().any(|item| {
+            matches!(Message::parse(item.get()), Ok(Message::Request(r)) if !auth::open_to_anonymous(&r.method))
+        });
+        if reads_data {
+            return auth::unauthorized(oauth, path);
+        }
     }
     let era = Era::Handshake { version, session };
     let mut responses = Vec::new();

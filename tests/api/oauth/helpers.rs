@@ -107,6 +107,20 @@ impl TestAuthServer {
     }
 
     pub async fn spawn_at(args: OAuthArgs, clock: Option<TestClock>, addr: &str) -> Self {
+        Self::spawn_full(args, clock, addr, &[]).await
+    }
+
+    /// The default server plus extra command-line flags.
+    pub async fn spawn_with_flags(flags: &[&str]) -> Self {
+        Self::spawn_full(default_args(), None, "127.0.0.1:0", flags).await
+    }
+
+    async fn spawn_full(
+        args: OAuthArgs,
+        clock: Option<TestClock>,
+        addr: &str,
+        flags: &[&str],
+    ) -> Self {
         let clock = clock.unwrap_or_else(|| TestClock(Arc::new(AtomicU64::new(0))));
         let c2 = clock.clone();
         let base_time = SystemTime::now();
@@ -121,7 +135,7 @@ impl TestAuthServer {
         // the authorization server, talking to a fake Binance.
         let binance = FakeBinance::start().await;
         let binance_url = binance.url();
-        let config = Config::try_parse_from([
+        let argv = [
             "crypto-mcp",
             "--public-url",
             &base,
@@ -129,8 +143,9 @@ impl TestAuthServer {
             &binance_url,
             "--binance-futures-base-url",
             &binance_url,
-        ])
-        .expect("config");
+        ];
+        let config =
+            Config::try_parse_from(argv.into_iter().chain(flags.iter().copied())).expect("config");
         let client = config.binance_client().expect("binance client");
         let state = AppState::new(Settings::from_config(&config), client, Some(auth.clone()));
         let task = tokio::spawn(async move {

@@ -1,6 +1,7 @@
 //! End-to-end tests of the embedded authorization server over real HTTP.
 mod helpers;
 
+mod anonymous;
 mod authorize;
 mod bearer;
 mod cimd;

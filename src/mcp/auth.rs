@@ -1,0 +1,78 @@
+//! Who may reach the MCP endpoint when OAuth is on.
+//!
+//! By default every request needs a valid bearer token (401 otherwise, from
+//! the OAuth guard). With `--anonymous-discovery`, a request with no token
+//! at all may still discover the server (initialize, ping, the lists) so a
+//! client can show the tools before the user signs in; calling a tool then
+//! answers the way ChatGPT expects, an `isError` result whose
+//! `_meta["mcp/www_authenticate"]` starts its sign-in flow, and anything
+//! else that reads data gets the usual 401.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::oauth::{self, OAuth};
+use crate::state::AppState;
+
+/// Marks a request let through without a token.
+#[derive(Debug, Clone, Copy)]
+pub struct Anonymous;
+
+/// Methods an anonymous client may use: discovery only, no market data.
+pub fn open_to_anonymous(method: &str) -> bool {
+    matches!(
+        method,
+        "initialize"
+            | "ping"
+            | "server/discover"
+            | "tools/list"
+            | "prompts/list"
+            | "resources/list"
+            | "resources/templates/list"
+    )
+}
+
+/// Route layer for the MCP routes: the OAuth bearer check, or with
+/// `--anonymous-discovery` a pass for requests that carry no token.
+pub async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let Some(oauth) = state.oauth.clone() else {
+        return next.run(request).await;
+    };
+    if state.settings.anonymous_discovery && !request.headers().contains_key(header::AUTHORIZATION)
+    {
+        request.extensions_mut().insert(Anonymous);
+        return next.run(request).await;
+    }
+    oauth::require_bearer(State(oauth), request, next).await
+}
+
+/// The `tools/call` result for an anonymous caller: ChatGPT reads
+/// `_meta["mcp/www_authenticate"]` and offers to sign in.
+pub fn sign_in_result(oauth: &OAuth, path: &str) -> serde_json::Value {
+    json!({
+        "content": [{ "type": "text", "text": "Sign in to use this tool: connect your account, then call it again." }],
+        "isError": true,
+        "_meta": { "mcp/www_authenticate": oauth.tool_auth_challenge(path) },
+    })
+}
+
+/// The 401 for an anonymous request that reads data.
+pub fn unauthorized(oauth: &OAuth, path: &str) -> Response {
+    let challenge = oauth.challenge(path, None);
+    let mut response = (
+        StatusCode::UNAUTHORIZED,
+        [(header::CONTENT_TYPE, "application/json")],
+        json!({ "error": "invalid_token", "error_description": "sign in to use this method" })
+            .to_string(),
+    )
+        .into_response();
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
