@@ -151,7 +151,7 @@ impl<T: Tool> DynTool for Typed<T> {
             "title": T::TITLE,
             "description": T::DESCRIPTION,
             "inputSchema": schemars::schema_for!(T::Args),
-            "outputSchema": schemars::schema_for!(T::Output),
+            "outputSchema": output_schema::<T::Output>(),
             "annotations": {
                 "title": T::TITLE,
                 "readOnlyHint": true,
@@ -194,6 +194,16 @@ impl<T: Tool> DynTool for Typed<T> {
             }
         })
     }
+}
+
+/// The schema of what a tool *serialises*: output types may read and write
+/// differently (decimals are read from strings or numbers but always written
+/// as strings), and `structuredContent` must match this schema.
+fn output_schema<T: JsonSchema>() -> schemars::Schema {
+    schemars::generate::SchemaSettings::default()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<T>()
 }
 
 fn success<T: Serialize>(reply: Reply<T>) -> CallToolResult {
