@@ -21,9 +21,18 @@ pub const SERVER_TITLE: &str = "Crypto market data";
 pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Told to the model at `initialize` and `server/discover`.
-pub const INSTRUCTIONS: &str = "crypto-mcp answers questions about crypto markets with data computed on \
-the server. Every tool is read-only. Use `calculate` for exact arithmetic (position sizes, percentage \
-changes, averages) instead of doing the math yourself: it reads decimals as written, so 0.1+0.2 is 0.3.";
+pub const INSTRUCTIONS: &str = "crypto-mcp answers questions about crypto markets with live Binance \
+public data and computations on the server. Every tool is read-only. Symbols are Binance pairs such as \
+BTCUSDT; if unsure, find one with `search` (\"bitcoin\", \"sol perp\") or `binance_symbols`. \
+For the current price and 24h stats use `binance_ticker`; for price history `binance_klines` (default 1h \
+x 100; it reports gaps in the series); for liquidity and spread `binance_order_book`; for order flow \
+`binance_trades`; for leverage and positioning (mark price, funding, open interest) `binance_futures`. \
+`fetch` turns a `search` result id into a readable market snapshot with a binance.com URL to cite. \
+Prices and quantities are exact decimal strings; times are Unix ms, and time arguments also accept \
+ISO-8601. Results say how old their data is (`data_age_ms`, `cached`). Errors say what happened and what \
+to do: follow them (e.g. wait the Retry-After, use a suggested symbol). Use `calculate` for exact \
+arithmetic (position sizes, percentage changes, averages) instead of doing the math yourself: it reads \
+decimals as written, so 0.1+0.2 is 0.3.";
 
 /// Completion suggestions returned at most, as the spec caps them.
 const MAX_COMPLETIONS: usize = 100;

@@ -10,6 +10,14 @@
 //! Adding a tool: one file in this folder, one line in [`registry`].
 
 mod calculate;
+mod futures;
+mod klines;
+mod market;
+mod order_book;
+mod search;
+mod symbols;
+mod ticker;
+mod trades;
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -31,7 +39,16 @@ use crate::mcp::notify::Notifier;
 /// Every tool the server offers. Conformance fixtures are added by the
 /// `conformance` feature only.
 pub fn registry() -> ToolRegistry {
-    ToolRegistry::default().with(calculate::Calculate)
+    ToolRegistry::default()
+        .with(calculate::Calculate)
+        .with(klines::Klines)
+        .with(ticker::Ticker)
+        .with(order_book::OrderBook)
+        .with(trades::Trades)
+        .with(symbols::Symbols)
+        .with(futures::Futures)
+        .with(search::Search)
+        .with(search::Fetch)
 }
 
 /// What a tool gets besides its arguments.

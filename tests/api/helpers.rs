@@ -21,7 +21,7 @@ pub const STATELESS: &str = "2026-07-28";
 pub struct TestApp {
     pub addr: SocketAddr,
     /// The fake Binance this app talks to, alive as long as the app.
-    _binance: FakeBinance,
+    pub binance: FakeBinance,
     pub client: Client,
     _stop: oneshot::Sender<()>,
 }
@@ -83,7 +83,7 @@ pub async fn spawn_app_with(args: &[&str]) -> TestApp {
     }));
     TestApp {
         addr,
-        _binance: binance,
+        binance,
         client: Client::new(),
         _stop: stop,
     }

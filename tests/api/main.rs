@@ -8,4 +8,5 @@ mod handshake;
 mod helpers;
 mod http;
 mod indicators;
+mod market;
 mod stateless;
