@@ -71,9 +71,13 @@ async fn defaults_give_the_last_100_hourly_candles_with_every_field() {
         ),
         "{summary}"
     );
+    let sign = if change_percent.is_sign_negative() {
+        ""
+    } else {
+        "+"
+    };
     assert!(
-        summary.contains(&format!("(+{change_percent}%)"))
-            || summary.contains(&format!("({change_percent}%)")),
+        summary.contains(&format!("({sign}{change_percent}%)")),
         "{summary}"
     );
     assert!(summary.ends_with("; no gaps."), "{summary}");
@@ -231,4 +235,77 @@ async fn an_unknown_symbol_gets_suggestions() {
         "{text}"
     );
     assert!(text.contains("BTCUSDC, BTCUSDT"), "{text}");
+}
+
+/// Binance skips candles while a market is halted; the fake never does, so
+/// this test serves a series with a hole from its own tiny upstream.
+#[tokio::test]
+async fn gaps_in_the_series_are_reported() {
+    use axum::routing::get;
+    use clap::Parser;
+    use crypto_mcp::config::Config;
+    use crypto_mcp::{AppState, Settings};
+    use serde_json::Value;
+
+    let fixture = crate::fake_binance::FakeBinance::start().await.btcusdt_1h();
+    // Six hours with the third and fourth missing.
+    let rows: Vec<Value> = [0, 1, 4, 5].iter().map(|&i| fixture[i].to_json()).collect();
+    let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream_url = format!("http://{}", upstream.local_addr().unwrap());
+    let body = Value::Array(rows);
+    tokio::spawn(async move {
+        let router = axum::Router::new().route(
+            "/api/v3/klines",
+            get(move || {
+                let body = body.clone();
+                async move { axum::Json(body) }
+            }),
+        );
+        axum::serve(upstream, router).await.unwrap();
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let config = Config::try_parse_from([
+        "crypto-mcp",
+        "--binance-base-url",
+        &upstream_url,
+        "--binance-futures-base-url",
+        &upstream_url,
+    ])
+    .unwrap();
+    let state = AppState::new(
+        Settings::from_config(&config),
+        config.binance_client().unwrap(),
+    );
+    tokio::spawn(crypto_mcp::serve(listener, state, std::future::pending()));
+
+    let reply: Value = reqwest::Client::new()
+        .post(format!("http://{addr}/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .body(
+            json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+                "name": "binance_klines", "arguments": { "symbol": "BTCUSDT", "limit": 6 } } })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let out = ok(&reply["result"]);
+    let first = fixture[0].open_time;
+    assert_eq!(out["count"], 4);
+    assert_eq!(
+        out["gaps"],
+        json!([{ "from_open_time": first + 2 * HOUR_MS, "resumes_at": first + 4 * HOUR_MS, "missing_candles": 2 }])
+    );
+    assert_eq!(out["missing_candles"], 2);
+    let summary = out["summary"].as_str().unwrap();
+    assert!(
+        summary.ends_with("1 gap(s), 2 candle(s) missing, first at 2025-01-01T02:00:00Z."),
+        "{summary}"
+    );
 }
