@@ -292,8 +292,24 @@ async fn call_tool(
         client_capabilities,
     };
     let result = tool.call(&ctx, params.arguments.as_deref()).await;
-    let value = serde_json::to_value(&result).map_err(|_| RpcError::internal())?;
-    Ok(computed(value, era.is_stateless(), None))
+    let json = serde_json::to_string(&result).map_err(|_| RpcError::internal())?;
+    Ok(Payload::Owned(if era.is_stateless() {
+        with_result_type(json)
+    } else {
+        json
+    }))
+}
+
+/// Adds the stateless era's `"resultType":"complete"` to a serialised tool
+/// result by splicing, not by parsing and printing it again: results can
+/// be tens of kB, and that round trip cost more than the tool itself.
+fn with_result_type(json: String) -> String {
+    const FIELD: &str = r#""resultType":"complete""#;
+    match json.strip_prefix('{') {
+        Some("}") => format!("{{{FIELD}}}"),
+        Some(rest) => format!("{{{FIELD},{rest}"),
+        None => json,
+    }
 }
 
 fn not_found(uri: &str, stateless: bool) -> RpcError {
@@ -422,4 +438,23 @@ fn set_level(state: &AppState, era: &Era, params: Option<&RawValue>) -> Result<P
         state.sessions.set_log_level(&session.id, level);
     }
     Ok(Payload::empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_type_is_spliced_into_any_object() {
+        let spliced = with_result_type(r#"{"content":[],"isError":false}"#.to_owned());
+        let value: Value = serde_json::from_str(&spliced).expect("still JSON");
+        assert_eq!(
+            value,
+            json!({ "resultType": "complete", "content": [], "isError": false })
+        );
+        assert_eq!(
+            with_result_type("{}".to_owned()),
+            r#"{"resultType":"complete"}"#
+        );
+    }
 }

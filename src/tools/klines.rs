@@ -4,10 +4,19 @@
 //! Binance skips candles while a market is halted (maintenance, delisting
 //! pauses), so a series can jump. A model that assumes contiguous candles
 //! would misread such a jump as one huge move; the gaps are listed instead.
+//!
+//! The candles are the bulk of the output and, on a cache hit, the same as
+//! last time: their JSON is kept with the cached series ([`CandleMemo`]),
+//! so a hot market costs a copy rather than formatting ~1000 decimals per
+//! call.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rust_decimal::Decimal;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 
 use super::market::{
     Freshness, IntervalArg, Limit, SymbolArg, TimeArg, TimeZoneArg, iso, percent, signed,
@@ -18,8 +27,15 @@ use crate::binance::{Interval, TimeRange};
 
 /// Most gaps listed: beyond a handful, the count says enough.
 const MAX_GAPS_LISTED: usize = 20;
+/// Candle series whose JSON is kept. Each holds its series alive too
+/// (≤ ~150 kB for 1000 candles), so 64 stay under ~20 MB; hot markets are
+/// far fewer than that.
+const MEMO_ENTRIES: usize = 64;
 
-pub struct Klines;
+#[derive(Default)]
+pub struct Klines {
+    memo: CandleMemo,
+}
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -39,44 +55,56 @@ pub struct KlinesArgs {
     pub time_zone: Option<TimeZoneArg>,
 }
 
-/// One candle; prices and volumes are exact decimal strings.
+/// The columns of a candle row, in order. Rows instead of objects halve
+/// the output (and a model's tokens): 100 candles take ~15 kB, not ~30 kB.
+pub const CANDLE_COLUMNS: [&str; 11] = [
+    "open_time",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "close_time",
+    "quote_volume",
+    "trades",
+    "taker_buy_base_volume",
+    "taker_buy_quote_volume",
+];
+
+/// One candle as a row in [`CANDLE_COLUMNS`] order: open time (Unix ms),
+/// open, high, low, close, volume (base asset), close time (Unix ms, open
+/// time + interval − 1), quote volume, number of trades, taker buy base
+/// volume, taker buy quote volume. Decimals are exact strings.
 #[derive(Debug, Serialize, JsonSchema)]
-pub struct Candle {
-    /// Open time, Unix ms.
-    pub open_time: i64,
-    pub open: Decimal,
-    pub high: Decimal,
-    pub low: Decimal,
-    pub close: Decimal,
-    /// Volume in the base asset.
-    pub volume: Decimal,
-    /// Close time, Unix ms (open time + interval − 1).
-    pub close_time: i64,
-    /// Volume in the quote asset.
-    pub quote_volume: Decimal,
-    /// Number of trades.
-    pub trades: u64,
-    /// Base volume bought by takers (aggressive buyers).
-    pub taker_buy_base_volume: Decimal,
-    /// Quote volume bought by takers.
-    pub taker_buy_quote_volume: Decimal,
-}
+pub struct Candle(
+    i64,
+    Decimal,
+    Decimal,
+    Decimal,
+    Decimal,
+    Decimal,
+    i64,
+    Decimal,
+    u64,
+    Decimal,
+    Decimal,
+);
 
 impl From<&Kline> for Candle {
     fn from(k: &Kline) -> Self {
-        Self {
-            open_time: k.open_time,
-            open: k.open,
-            high: k.high,
-            low: k.low,
-            close: k.close,
-            volume: k.volume,
-            close_time: k.close_time,
-            quote_volume: k.quote_volume,
-            trades: k.trades,
-            taker_buy_base_volume: k.taker_buy_base_volume,
-            taker_buy_quote_volume: k.taker_buy_quote_volume,
-        }
+        Self(
+            k.open_time,
+            k.open,
+            k.high,
+            k.low,
+            k.close,
+            k.volume,
+            k.close_time,
+            k.quote_volume,
+            k.trades,
+            k.taker_buy_base_volume,
+            k.taker_buy_quote_volume,
+        )
     }
 }
 
@@ -125,10 +153,62 @@ pub struct KlinesOutput {
     pub gaps: Vec<Gap>,
     /// Total candles missing, including gaps beyond those listed.
     pub missing_candles: i64,
-    /// Oldest first.
-    pub candles: Vec<Candle>,
+    /// Names of the values in each row of `candles`.
+    pub columns: [&'static str; 11],
+    /// Oldest first, one row per candle, values in `columns` order.
+    pub candles: CandlesJson,
     #[serde(flatten)]
     pub freshness: Freshness,
+}
+
+/// A series of [`Candle`]s already serialised; its schema is theirs.
+#[derive(Debug, Clone)]
+pub struct CandlesJson(Arc<RawValue>);
+
+impl Serialize for CandlesJson {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl JsonSchema for CandlesJson {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        <Vec<Candle>>::schema_name()
+    }
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        <Vec<Candle>>::json_schema(generator)
+    }
+}
+
+/// The JSON of recently served candle series, found by the identity of the
+/// cached series (the `Arc` the Binance cache hands out). Holding that
+/// `Arc` keeps its address from being reused while the entry lives.
+#[derive(Default)]
+struct CandleMemo {
+    entries: Mutex<Vec<(Arc<Vec<Kline>>, CandlesJson)>>,
+}
+
+impl CandleMemo {
+    fn json(&self, klines: &Arc<Vec<Kline>>) -> Result<CandlesJson, ToolError> {
+        let lock = || self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, json)) = lock().iter().find(|(k, _)| Arc::ptr_eq(k, klines)) {
+            return Ok(json.clone());
+        }
+        let candles: Vec<Candle> = klines.iter().map(Candle::from).collect();
+        let json = serde_json::to_string(&candles)
+            .and_then(RawValue::from_string)
+            .map(|raw| CandlesJson(Arc::from(raw)))
+            .map_err(|_| ToolError::new("The candles could not be encoded; try again."))?;
+        let mut entries = lock();
+        if entries.len() >= MEMO_ENTRIES {
+            entries.remove(0);
+        }
+        entries.push((Arc::clone(klines), json.clone()));
+        Ok(json)
+    }
 }
 
 impl Tool for Klines {
@@ -139,8 +219,8 @@ impl Tool for Klines {
     const TITLE: &'static str = "Binance candles (klines)";
     const DESCRIPTION: &'static str = "OHLCV candles for a Binance spot pair. Use it for price history, \
 trends, ranges and volume over time (for the current price and 24h stats, binance_ticker is smaller). \
-Returns every kline field per candle (open/close time in Unix ms, open, high, low, close, volume, quote \
-volume, trades, taker buy volumes; decimals as exact strings), a one-line summary (time range, change %, \
+Returns every kline field per candle as compact rows named by `columns` (open/close time in Unix ms, \
+open, high, low, close, volume, quote volume, trades, taker buy volumes; decimals as exact strings), a one-line summary (time range, change %, \
 high and low), stats, and any gaps where Binance has no candles (e.g. maintenance). Defaults: interval \
 1h, limit 100 (max 1000). Without startTime/endTime you get the most recent candles; the last one may \
 still be open. Times accept Unix ms or ISO-8601.";
@@ -182,7 +262,8 @@ still be open. Times accept Unix ms or ISO-8601.";
             stats,
             missing_candles,
             gaps: gaps.into_iter().take(MAX_GAPS_LISTED).collect(),
-            candles: klines.iter().map(Candle::from).collect(),
+            columns: CANDLE_COLUMNS,
+            candles: self.memo.json(&fetched.value)?,
             freshness: Freshness::of(&fetched),
         }))
     }
@@ -285,6 +366,26 @@ mod tests {
             taker_buy_base_volume: Decimal::ONE,
             taker_buy_quote_volume: Decimal::ONE,
         }
+    }
+
+    #[test]
+    fn candle_json_is_reused_for_the_same_cached_series_only() {
+        let memo = CandleMemo::default();
+        let series = Arc::new(vec![kline(0), kline(3_600_000)]);
+        let first = memo.json(&series).unwrap();
+        let again = memo.json(&series).unwrap();
+        assert!(Arc::ptr_eq(&first.0, &again.0), "served from the memo");
+        let expected: Vec<Candle> = series.iter().map(Candle::from).collect();
+        assert_eq!(first.0.get(), serde_json::to_string(&expected).unwrap());
+        let equal_but_new = Arc::new(series.as_ref().clone());
+        assert!(!Arc::ptr_eq(
+            &memo.json(&equal_but_new).unwrap().0,
+            &first.0
+        ));
+        for _ in 0..MEMO_ENTRIES {
+            memo.json(&Arc::new(vec![kline(0)])).unwrap();
+        }
+        assert_eq!(memo.entries.lock().unwrap().len(), MEMO_ENTRIES, "bounded");
     }
 
     #[test]

@@ -41,7 +41,7 @@ use crate::mcp::notify::Notifier;
 pub fn registry() -> ToolRegistry {
     ToolRegistry::default()
         .with(calculate::Calculate)
-        .with(klines::Klines)
+        .with(klines::Klines::default())
         .with(ticker::Ticker)
         .with(order_book::OrderBook)
         .with(trades::Trades)
@@ -123,8 +123,10 @@ impl From<BinanceError> for ToolError {
 #[serde(rename_all = "camelCase")]
 pub struct CallToolResult {
     pub content: Vec<Content>,
+    /// Kept as serialised JSON: a result is written once and never parsed
+    /// back, which matters for large outputs such as 1000 candles.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub structured_content: Option<Value>,
+    pub structured_content: Option<Box<RawValue>>,
     pub is_error: bool,
 }
 
@@ -223,11 +225,13 @@ fn output_schema<T: JsonSchema>() -> schemars::Schema {
         .into_root_schema_for::<T>()
 }
 
+/// Serialises the output once; the text mirror is the same JSON.
 fn success<T: Serialize>(reply: Reply<T>) -> CallToolResult {
-    match serde_json::to_value(&reply.value) {
+    // `to_raw_value` wraps the JSON it writes without parsing it again.
+    match serde_json::value::to_raw_value(&reply.value) {
         Ok(structured) => {
             let mut content = reply.leading;
-            content.push(Content::text(structured.to_string()));
+            content.push(Content::text(structured.get()));
             CallToolResult {
                 content,
                 structured_content: Some(structured),

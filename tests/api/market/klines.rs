@@ -1,11 +1,30 @@
 //! `binance_klines`: every field, the summary, ranges and argument errors.
 
 use rust_decimal::Decimal;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::{HOUR_MS, LAST_OPEN, dec, error_text, ok, rounded};
 use crate::fake_binance::fmt8;
 use crate::helpers::spawn_app;
+
+/// The candles of a result as objects, named by its `columns`.
+fn candles(out: &Value) -> Vec<Value> {
+    let columns = out["columns"].as_array().expect("columns");
+    out["candles"]
+        .as_array()
+        .expect("candles")
+        .iter()
+        .map(|row| {
+            let row = row.as_array().expect("a candle is a row");
+            assert_eq!(row.len(), columns.len());
+            let named = columns
+                .iter()
+                .zip(row)
+                .map(|(name, value)| (name.as_str().unwrap().to_owned(), value.clone()));
+            Value::Object(named.collect())
+        })
+        .collect()
+}
 
 #[tokio::test]
 async fn defaults_give_the_last_100_hourly_candles_with_every_field() {
@@ -17,7 +36,39 @@ async fn defaults_give_the_last_100_hourly_candles_with_every_field() {
     assert_eq!(out["symbol"], "BTCUSDT");
     assert_eq!(out["interval"], "1h");
     assert_eq!(out["count"], 100);
-    let candles = out["candles"].as_array().unwrap();
+    assert_eq!(
+        out["columns"],
+        json!([
+            "open_time",
+            "open",
+            "high",
+            "low",
+            "close",
+            "volume",
+            "close_time",
+            "quote_volume",
+            "trades",
+            "taker_buy_base_volume",
+            "taker_buy_quote_volume"
+        ])
+    );
+    assert_eq!(
+        out["candles"][99],
+        json!([
+            LAST_OPEN,
+            "102261.29000000",
+            "102439.31000000",
+            "101955.00000000",
+            "102429.56000000",
+            "587.31239000",
+            LAST_OPEN + 3_599_999,
+            "60065195.75828310",
+            5973,
+            "317.14869060",
+            "32435205.70947287"
+        ])
+    );
+    let candles = candles(out);
     assert_eq!(candles.len(), 100);
     assert_eq!(candles[0]["open_time"], LAST_OPEN - 99 * HOUR_MS);
     assert_eq!(
@@ -92,6 +143,7 @@ async fn defaults_give_the_last_100_hourly_candles_with_every_field() {
         )
         .await;
     assert_eq!(ok(&again)["cached"], true);
+    assert_eq!(ok(&again)["candles"], out["candles"]);
     assert_eq!(app.binance.calls("/api/v3/klines"), 1);
 }
 
@@ -113,9 +165,10 @@ async fn times_accept_iso_8601_and_milliseconds() {
             .await;
         let out = ok(&result);
         assert_eq!(out["count"], 3, "{start}");
-        assert_eq!(out["candles"][0]["open_time"], first_hour);
-        assert_eq!(out["candles"][0]["open"], "93576.00000000");
-        assert_eq!(out["candles"][2]["open_time"], first_hour + 2 * HOUR_MS);
+        let candles = candles(out);
+        assert_eq!(candles[0]["open_time"], first_hour);
+        assert_eq!(candles[0]["open"], "93576.00000000");
+        assert_eq!(candles[2]["open_time"], first_hour + 2 * HOUR_MS);
     }
     let result = app
         .call_tool(
@@ -125,7 +178,7 @@ async fn times_accept_iso_8601_and_milliseconds() {
         .await;
     let out = ok(&result);
     assert_eq!(out["count"], 6, "the range ends at 05:00, inclusive");
-    assert_eq!(out["candles"][5]["open_time"], first_hour + 5 * HOUR_MS);
+    assert_eq!(candles(out)[5]["open_time"], first_hour + 5 * HOUR_MS);
 }
 
 #[tokio::test]
@@ -158,7 +211,7 @@ async fn every_interval_is_accepted_and_daily_candles_aggregate() {
     let out = ok(&result);
     let fixture = app.binance.btcusdt_1h();
     let day = &fixture[fixture.len() - 24..];
-    let candle = &out["candles"][0];
+    let candle = &candles(out)[0];
     assert_eq!(candle["open_time"], day[0].open_time);
     assert_eq!(dec(&candle["open"]), day[0].open);
     assert_eq!(dec(&candle["close"]), day[23].close);

@@ -33,6 +33,7 @@ async fn tools_list_pins_the_market_tools() {
                 "count",
                 "gaps",
                 "missing_candles",
+                "columns",
                 "candles",
                 "data_age_ms",
                 "cached"
@@ -148,9 +149,12 @@ async fn tools_list_pins_the_market_tools() {
     }
     // Decimals are advertised as strings, as they are written.
     let klines = find("binance_klines");
-    let candle = &klines["outputSchema"]["$defs"]["Candle"]["properties"];
-    assert_eq!(candle["open"]["type"], "string", "{klines}");
-    assert_eq!(candle["open_time"]["type"], "integer");
+    let candle = &klines["outputSchema"]["$defs"]["Candle"];
+    assert_eq!(candle["type"], "array", "{klines}");
+    let items = candle["prefixItems"].as_array().expect("typed columns");
+    assert_eq!(items.len(), 11);
+    assert_eq!(items[0]["type"], "integer");
+    assert_eq!(items[1]["type"], "string");
     let interval = &klines["inputSchema"]["properties"]["interval"];
     assert_eq!(interval["enum"].as_array().map(Vec::len), Some(16));
     assert_eq!(interval["default"], "1h");
