@@ -9,12 +9,13 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::catalog::{Catalog, Prebuilt};
+use super::content::Content;
 use super::jsonrpc::{self, RpcError, decode_params};
 use super::notify::Notifier;
 use super::session::{LogLevel, SessionView};
 use super::version::ProtocolVersion;
 use crate::state::AppState;
-use crate::tools::ToolContext;
+use crate::tools::{CallToolResult, ToolContext};
 
 pub const SERVER_NAME: &str = "crypto-mcp";
 pub const SERVER_TITLE: &str = "Crypto market data";
@@ -292,12 +293,34 @@ async fn call_tool(
         client_capabilities,
     };
     let result = tool.call(&ctx, params.arguments.as_deref()).await;
-    let json = serde_json::to_string(&result).map_err(|_| RpcError::internal())?;
+    let mut buffer = Vec::with_capacity(size_hint(&result));
+    serde_json::to_writer(&mut buffer, &result).map_err(|_| RpcError::internal())?;
+    let json = String::from_utf8(buffer).map_err(|_| RpcError::internal())?;
     Ok(Payload::Owned(if era.is_stateless() {
         with_result_type(json)
     } else {
         json
     }))
+}
+
+/// Roughly the bytes of a serialised tool result, so writing it does not
+/// regrow (and copy) the buffer again and again: escaping JSON text grows
+/// it by about a quarter at most for our outputs.
+fn size_hint(result: &CallToolResult) -> usize {
+    let content: usize = result
+        .content
+        .iter()
+        .map(|block| match block {
+            Content::Text { text } => text.len() + text.len() / 4,
+            Content::Image { data, .. } | Content::Audio { data, .. } => data.len(),
+            Content::Resource { .. } => 0,
+        })
+        .sum();
+    let structured = result
+        .structured_content
+        .as_ref()
+        .map_or(0, |s| s.get().len());
+    content + structured + 128
 }
 
 /// Adds the stateless era's `"resultType":"complete"` to a serialised tool
