@@ -95,6 +95,16 @@ async fn every_fault_is_an_actionable_error() {
 }
 
 #[tokio::test]
+async fn a_slow_upstream_within_the_timeout_is_fine() {
+    let app = spawn_fast().await;
+    app.binance.set_fault(Fault::Slow { ms: 100 });
+    let result = app
+        .call_tool("binance_order_book", json!({ "symbol": "BTCUSDT" }))
+        .await;
+    assert_eq!(ok(&result)["best_ask"]["price"], "102429.56000000");
+}
+
+#[tokio::test]
 async fn a_hanging_upstream_blocks_no_one_else() {
     let app = std::sync::Arc::new(spawn_fast().await);
     app.binance.set_path_fault("/api/v3/klines", Fault::Hang);

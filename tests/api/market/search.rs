@@ -197,3 +197,34 @@ async fn unfetchable_ids_say_where_ids_come_from() {
         assert!(text.contains("search"), "{id}: {text}");
     }
 }
+
+#[tokio::test]
+async fn the_round_trip_works_in_the_stateless_era_too() {
+    use crate::helpers::{stateless_headers, stateless_meta};
+    let app = spawn_app().await;
+    let call = |name: &str, arguments: Value| {
+        json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": { "name": name, "arguments": arguments, "_meta": stateless_meta() } })
+    };
+    let reply = app
+        .post(
+            &call("search", json!({ "query": "eth perp" })),
+            &stateless_headers("tools/call", Some("search")),
+        )
+        .await;
+    let result = reply.json()["result"].clone();
+    assert_eq!(result["resultType"], "complete");
+    assert_eq!(ids(ok(&result)), ["perp:ETHUSDT"]);
+    let reply = app
+        .post(
+            &call("fetch", json!({ "id": "perp:ETHUSDT" })),
+            &stateless_headers("tools/call", Some("fetch")),
+        )
+        .await;
+    let result = reply.json()["result"].clone();
+    assert_eq!(result["resultType"], "complete");
+    assert_eq!(
+        ok(&result)["url"],
+        "https://www.binance.com/en/futures/ETHUSDT"
+    );
+}
