@@ -126,6 +126,7 @@ impl Market {
 }
 
 /// A market found by search or named by a fetch id.
+#[derive(Clone)]
 struct Listing {
     market: Market,
     symbol: String,
@@ -435,24 +436,21 @@ absolute binance.com URL to cite.";
             ctx.binance.exchange_info(),
             ctx.binance.futures_exchange_info()
         );
-        let spot_listing = listed(spot_info.as_ref().map(|i| &i.value), |info| {
-            spot_listings(info).find(|l| l.symbol == symbol.as_str())
-        });
-        let perp_listing = listed(futures_info.as_ref().map(|i| &i.value), |info| {
-            perp_listings(info).find(|l| l.symbol == symbol.as_str())
-        });
+        let spot_listing = spot_info
+            .as_ref()
+            .ok()
+            .and_then(|info| spot_listings(&info.value).find(|l| l.symbol == symbol.as_str()));
+        let perp_listing = futures_info
+            .as_ref()
+            .ok()
+            .and_then(|info| perp_listings(&info.value).find(|l| l.symbol == symbol.as_str()));
         let listing = match market {
             Market::Spot => own_listing(spot_info.as_ref().err(), spot_listing.as_ref(), &args.id)?,
             Market::Perp => {
                 own_listing(futures_info.as_ref().err(), perp_listing.as_ref(), &args.id)?
             }
-        };
-        let listing = Listing {
-            market,
-            symbol: listing.symbol.clone(),
-            base: listing.base.clone(),
-            quote: listing.quote.clone(),
-        };
+        }
+        .clone();
 
         let mut doc = Document::new(&listing);
         let (spot, perp) = tokio::join!(
@@ -486,14 +484,6 @@ absolute binance.com URL to cite.";
         }
         Ok(Reply::new(doc.finish(listing)))
     }
-}
-
-/// The listing if `info` was fetched and has it; `None` otherwise.
-fn listed<I>(
-    info: Result<&I, &BinanceError>,
-    find: impl FnOnce(&I) -> Option<Listing>,
-) -> Option<Listing> {
-    info.ok().and_then(find)
 }
 
 /// The listing an id names, or an error saying why it cannot be fetched.
