@@ -8,6 +8,7 @@
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
+use std::time::Duration;
 
 use axum::http::Uri;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -22,6 +23,14 @@ use crate::oauth::{AuthMode, OAuthArgs};
 /// are always allowed on top of this list.
 pub const DEFAULT_ALLOWED_ORIGINS: &str =
     "https://chatgpt.com,https://chat.openai.com,https://claude.ai,https://claude.com";
+
+/// Bounds of `--binance-timeout-ms`: below 50 ms even a loopback call can
+/// miss; above a minute a model's client has long given up.
+const MIN_BINANCE_TIMEOUT_MS: u64 = 50;
+const MAX_BINANCE_TIMEOUT_MS: u64 = 60_000;
+/// One attempt gets at most this long, and at most half the whole budget,
+/// so a hung host leaves time to try the next.
+const MAX_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Parser, Debug, Clone)]
 #[command(
@@ -94,6 +103,12 @@ pub struct Config {
     #[arg(long, env = "BINANCE_FUTURES_BASE_URL", default_value = DEFAULT_FUTURES_BASE_URL)]
     pub binance_futures_base_url: String,
 
+    /// Longest a Binance call may take, retries included, in milliseconds.
+    /// Binance itself gives up after 10 s, so waiting longer gains nothing.
+    #[arg(long, env = "BINANCE_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(MIN_BINANCE_TIMEOUT_MS..=MAX_BINANCE_TIMEOUT_MS))]
+    pub binance_timeout_ms: u64,
+
     /// Log output format: `text` or `json`. Verbosity comes from RUST_LOG.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -130,9 +145,12 @@ impl Config {
 
     /// The Binance client, configured from the `--binance-*` flags.
     pub fn binance_client(&self) -> Result<BinanceClient, String> {
+        let request_timeout = Duration::from_millis(self.binance_timeout_ms);
         BinanceClient::new(BinanceConfig {
             spot_base_urls: parse_base_urls(&self.binance_base_url),
             futures_base_url: self.binance_futures_base_url.trim().to_owned(),
+            request_timeout,
+            attempt_timeout: (request_timeout / 2).min(MAX_ATTEMPT_TIMEOUT),
             ..BinanceConfig::default()
         })
         .map_err(|e| format!("--binance-base-url / --binance-futures-base-url: {e}"))
@@ -343,5 +361,19 @@ mod tests {
     fn hash_password_is_a_subcommand() {
         let config = parse(&["hash-password"]).expect("parses");
         assert!(matches!(config.command, Some(Command::HashPassword)));
+    }
+
+    #[test]
+    fn binance_timeout_is_bounded() {
+        assert_eq!(parse(&[]).expect("defaults").binance_timeout_ms, 10_000);
+        let config = parse(&["--binance-timeout-ms", "300"]).expect("parses");
+        assert!(config.binance_client().is_ok());
+        for bad in ["10", "600000", "soon"] {
+            let error = parse(&["--binance-timeout-ms", bad]).expect_err(bad);
+            assert!(
+                error.to_string().contains("--binance-timeout-ms"),
+                "{error}"
+            );
+        }
     }
 }

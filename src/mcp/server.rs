@@ -9,21 +9,31 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::catalog::{Catalog, Prebuilt};
+use super::content::Content;
 use super::jsonrpc::{self, RpcError, decode_params};
 use super::notify::Notifier;
 use super::session::{LogLevel, SessionView};
 use super::version::ProtocolVersion;
 use crate::state::AppState;
-use crate::tools::ToolContext;
+use crate::tools::{CallToolResult, ToolContext};
 
 pub const SERVER_NAME: &str = "crypto-mcp";
 pub const SERVER_TITLE: &str = "Crypto market data";
 pub const SERVER_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Told to the model at `initialize` and `server/discover`.
-pub const INSTRUCTIONS: &str = "crypto-mcp answers questions about crypto markets with data computed on \
-the server. Every tool is read-only. Use `calculate` for exact arithmetic (position sizes, percentage \
-changes, averages) instead of doing the math yourself: it reads decimals as written, so 0.1+0.2 is 0.3.";
+pub const INSTRUCTIONS: &str = "crypto-mcp answers questions about crypto markets with live Binance \
+public data and computations on the server. Every tool is read-only. Symbols are Binance pairs such as \
+BTCUSDT; if unsure, find one with `search` (\"bitcoin\", \"sol perp\") or `binance_symbols`. \
+For the current price and 24h stats use `binance_ticker`; for price history `binance_klines` (default 1h \
+x 100; it reports gaps in the series); for liquidity and spread `binance_order_book`; for order flow \
+`binance_trades`; for leverage and positioning (mark price, funding, open interest) `binance_futures`. \
+`fetch` turns a `search` result id into a readable market snapshot with a binance.com URL to cite. \
+Prices and quantities are exact decimal strings; times are Unix ms, and time arguments also accept \
+ISO-8601. Results say how old their data is (`data_age_ms`, `cached`). Errors say what happened and what \
+to do: follow them (e.g. wait the Retry-After, use a suggested symbol). Use `calculate` for exact \
+arithmetic (position sizes, percentage changes, averages) instead of doing the math yourself: it reads \
+decimals as written, so 0.1+0.2 is 0.3.";
 
 /// Completion suggestions returned at most, as the spec caps them.
 const MAX_COMPLETIONS: usize = 100;
@@ -283,8 +293,46 @@ async fn call_tool(
         client_capabilities,
     };
     let result = tool.call(&ctx, params.arguments.as_deref()).await;
-    let value = serde_json::to_value(&result).map_err(|_| RpcError::internal())?;
-    Ok(computed(value, era.is_stateless(), None))
+    let mut buffer = Vec::with_capacity(size_hint(&result));
+    serde_json::to_writer(&mut buffer, &result).map_err(|_| RpcError::internal())?;
+    let json = String::from_utf8(buffer).map_err(|_| RpcError::internal())?;
+    Ok(Payload::Owned(if era.is_stateless() {
+        with_result_type(json)
+    } else {
+        json
+    }))
+}
+
+/// Roughly the bytes of a serialised tool result, so writing it does not
+/// regrow (and copy) the buffer again and again: escaping JSON text grows
+/// it by about a quarter at most for our outputs.
+fn size_hint(result: &CallToolResult) -> usize {
+    let content: usize = result
+        .content
+        .iter()
+        .map(|block| match block {
+            Content::Text { text } => text.len() + text.len() / 4,
+            Content::Image { data, .. } | Content::Audio { data, .. } => data.len(),
+            Content::Resource { .. } => 0,
+        })
+        .sum();
+    let structured = result
+        .structured_content
+        .as_ref()
+        .map_or(0, |s| s.get().len());
+    content + structured + 128
+}
+
+/// Adds the stateless era's `"resultType":"complete"` to a serialised tool
+/// result by splicing, not by parsing and printing it again: results can
+/// be tens of kB, and that round trip cost more than the tool itself.
+fn with_result_type(json: String) -> String {
+    const FIELD: &str = r#""resultType":"complete""#;
+    match json.strip_prefix('{') {
+        Some("}") => format!("{{{FIELD}}}"),
+        Some(rest) => format!("{{{FIELD},{rest}"),
+        None => json,
+    }
 }
 
 fn not_found(uri: &str, stateless: bool) -> RpcError {
@@ -413,4 +461,23 @@ fn set_level(state: &AppState, era: &Era, params: Option<&RawValue>) -> Result<P
         state.sessions.set_log_level(&session.id, level);
     }
     Ok(Payload::empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn result_type_is_spliced_into_any_object() {
+        let spliced = with_result_type(r#"{"content":[],"isError":false}"#.to_owned());
+        let value: Value = serde_json::from_str(&spliced).expect("still JSON");
+        assert_eq!(
+            value,
+            json!({ "resultType": "complete", "content": [], "isError": false })
+        );
+        assert_eq!(
+            with_result_type("{}".to_owned()),
+            r#"{"resultType":"complete"}"#
+        );
+    }
 }

@@ -12,7 +12,15 @@
 mod calculate;
 mod candles;
 mod chart;
+mod futures;
+mod klines;
+mod market;
+mod order_book;
+mod search;
+mod symbols;
 mod technical_analysis;
+mod ticker;
+mod trades;
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -36,8 +44,16 @@ use crate::mcp::notify::Notifier;
 pub fn registry() -> ToolRegistry {
     ToolRegistry::default()
         .with(calculate::Calculate)
+        .with(klines::Klines::default())
+        .with(ticker::Ticker)
+        .with(order_book::OrderBook)
+        .with(trades::Trades)
+        .with(symbols::Symbols)
+        .with(futures::Futures)
         .with(technical_analysis::TechnicalAnalysis)
         .with(chart::BinanceChart)
+        .with(search::Search)
+        .with(search::Fetch)
 }
 
 /// What a tool gets besides its arguments.
@@ -112,8 +128,10 @@ impl From<BinanceError> for ToolError {
 #[serde(rename_all = "camelCase")]
 pub struct CallToolResult {
     pub content: Vec<Content>,
+    /// Kept as serialised JSON: a result is written once and never parsed
+    /// back, which matters for large outputs such as 1000 candles.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub structured_content: Option<Value>,
+    pub structured_content: Option<Box<RawValue>>,
     pub is_error: bool,
 }
 
@@ -157,7 +175,7 @@ impl<T: Tool> DynTool for Typed<T> {
             "title": T::TITLE,
             "description": T::DESCRIPTION,
             "inputSchema": schemars::schema_for!(T::Args),
-            "outputSchema": schemars::schema_for!(T::Output),
+            "outputSchema": output_schema::<T::Output>(),
             "annotations": {
                 "title": T::TITLE,
                 "readOnlyHint": true,
@@ -202,11 +220,23 @@ impl<T: Tool> DynTool for Typed<T> {
     }
 }
 
+/// The schema of what a tool *serialises*: output types may read and write
+/// differently (decimals are read from strings or numbers but always written
+/// as strings), and `structuredContent` must match this schema.
+fn output_schema<T: JsonSchema>() -> schemars::Schema {
+    schemars::generate::SchemaSettings::default()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<T>()
+}
+
+/// Serialises the output once; the text mirror is the same JSON.
 fn success<T: Serialize>(reply: Reply<T>) -> CallToolResult {
-    match serde_json::to_value(&reply.value) {
+    // `to_raw_value` wraps the JSON it writes without parsing it again.
+    match serde_json::value::to_raw_value(&reply.value) {
         Ok(structured) => {
             let mut content = reply.leading;
-            content.push(Content::text(structured.to_string()));
+            content.push(Content::text(structured.get()));
             CallToolResult {
                 content,
                 structured_content: Some(structured),

@@ -22,7 +22,7 @@ pub const STATELESS: &str = "2026-07-28";
 pub struct TestApp {
     pub addr: SocketAddr,
     /// The fake Binance this app talks to, alive as long as the app.
-    _binance: FakeBinance,
+    pub binance: FakeBinance,
     pub client: Client,
     /// Dropping it (with the app) or [`TestApp::begin_shutdown`] starts a
     /// graceful shutdown.
@@ -89,7 +89,7 @@ pub async fn spawn_app_with(args: &[&str]) -> TestApp {
     }));
     TestApp {
         addr,
-        _binance: binance,
+        binance,
         client: Client::new(),
         stop: Some(stop),
         server: Some(server),

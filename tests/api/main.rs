@@ -9,6 +9,7 @@ mod handshake;
 mod helpers;
 mod http;
 mod indicators;
+mod market;
 mod oauth;
 mod shutdown;
 mod stateless;

@@ -1,0 +1,574 @@
+//! Pieces shared by the Binance market-data tools: argument newtypes that
+//! validate at the edge, time parsing and formatting, freshness, and the
+//! rounding of derived numbers.
+//!
+//! Arguments deserialize straight into checked types ([`SymbolArg`],
+//! [`IntervalArg`], [`Limit`], [`TimeArg`], ...), so a bad value fails in
+//! the framework's decoder, whose message names the field
+//! (`` `symbol`: symbol "BTC$" must be ... ``), before any upstream call.
+//! Times are accepted as Unix milliseconds or ISO-8601; a tiny parser for
+//! `YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH:MM]` does that instead of a date
+//! crate, since nothing else needs calendars.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Deserialize, Serialize};
+
+use crate::binance::{Fetched, Interval, Symbol, TimeZone, WindowSize};
+
+/// Unix ms below this are refused as "probably seconds": 10^11 ms is March
+/// 1973, long before any crypto market, while 10^11 s is far in the future.
+const MIN_PLAUSIBLE_MS: i64 = 100_000_000_000;
+/// Latest year accepted in ISO-8601 input; far beyond any data, and it keeps
+/// the day arithmetic far from overflow.
+const MAX_YEAR: i64 = 9999;
+/// Longest text echoed back in an error, so a huge argument never floods
+/// the model's context.
+const MAX_ECHO_CHARS: usize = 40;
+
+fn echo(input: &str) -> String {
+    input.chars().take(MAX_ECHO_CHARS).collect()
+}
+
+/// A trading-pair symbol argument, normalised and checked by
+/// [`Symbol::parse`] (`"btc-usdt"` → `BTCUSDT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SymbolArg(pub Symbol);
+
+impl<'de> Deserialize<'de> for SymbolArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = Cow::<str>::deserialize(d)?;
+        Symbol::parse(&text)
+            .map(Self)
+            .map_err(|e| de::Error::custom(plain(&e.to_string())))
+    }
+}
+
+impl JsonSchema for SymbolArg {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Symbol".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 40,
+            "description": "Binance trading pair, base asset + quote asset, e.g. BTCUSDT (case, '-', '/' and '_' are ignored: btc-usdt works).",
+        })
+    }
+}
+
+/// Binance's errors for bad arguments start with "Invalid argument: "; inside
+/// the decoder's message, which already says that, the prefix is noise.
+fn plain(message: &str) -> String {
+    message
+        .strip_prefix("Invalid argument: ")
+        .unwrap_or(message)
+        .to_owned()
+}
+
+/// A kline interval argument; 1h when absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntervalArg(pub Interval);
+
+impl Default for IntervalArg {
+    fn default() -> Self {
+        Self(Interval::Hour1)
+    }
+}
+
+impl<'de> Deserialize<'de> for IntervalArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = Cow::<str>::deserialize(d)?;
+        Interval::parse(&text)
+            .map(Self)
+            .map_err(|e| de::Error::custom(e.to_string()))
+    }
+}
+
+impl JsonSchema for IntervalArg {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Interval".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let all: Vec<&str> = Interval::ALL.iter().map(|i| i.as_str()).collect();
+        json_schema!({
+            "type": "string",
+            "enum": all,
+            "default": "1h",
+            "description": "Candle length, case-sensitive: 1s, 1m…30m, 1h…12h, 1d, 3d, 1w, 1M (1m is a minute, 1M a month).",
+        })
+    }
+}
+
+/// A count within `MIN..=MAX`, `DEFAULT` when absent. Out-of-range values
+/// are refused rather than clamped, so the model learns the bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit<const MIN: u16, const MAX: u16, const DEFAULT: u16>(pub u16);
+
+impl<const MIN: u16, const MAX: u16, const DEFAULT: u16> Default for Limit<MIN, MAX, DEFAULT> {
+    fn default() -> Self {
+        Self(DEFAULT)
+    }
+}
+
+impl<'de, const MIN: u16, const MAX: u16, const DEFAULT: u16> Deserialize<'de>
+    for Limit<MIN, MAX, DEFAULT>
+{
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = i64::deserialize(d)?;
+        match u16::try_from(value) {
+            Ok(n) if (MIN..=MAX).contains(&n) => Ok(Self(n)),
+            _ => Err(de::Error::custom(format!(
+                "{value} is out of range: use {MIN} to {MAX} (default {DEFAULT})"
+            ))),
+        }
+    }
+}
+
+impl<const MIN: u16, const MAX: u16, const DEFAULT: u16> JsonSchema for Limit<MIN, MAX, DEFAULT> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        format!("Limit{MIN}to{MAX}").into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "integer",
+            "minimum": MIN,
+            "maximum": MAX,
+            "default": DEFAULT,
+        })
+    }
+}
+
+/// A point in time given as Unix milliseconds (number or digit string) or
+/// ISO-8601 text, held as Unix ms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeArg(pub i64);
+
+impl<'de> Deserialize<'de> for TimeArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TimeVisitor;
+        impl Visitor<'_> for TimeVisitor {
+            type Value = TimeArg;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("Unix milliseconds or an ISO-8601 time like 2025-01-31T12:00:00Z")
+            }
+            fn visit_i64<E: de::Error>(self, ms: i64) -> Result<TimeArg, E> {
+                plausible_ms(ms).map(TimeArg).map_err(E::custom)
+            }
+            fn visit_u64<E: de::Error>(self, ms: u64) -> Result<TimeArg, E> {
+                let ms = i64::try_from(ms).map_err(|_| E::custom("time is too large"))?;
+                self.visit_i64(ms)
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<TimeArg, E> {
+                parse_time(text).map(TimeArg).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(TimeVisitor)
+    }
+}
+
+impl JsonSchema for TimeArg {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Time".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": ["integer", "string"],
+            "description": "Unix milliseconds (e.g. 1738281600000) or ISO-8601 (2025-01-31, 2025-01-31T00:00Z, 2025-01-31T08:00:00+08:00); UTC when no offset is given.",
+        })
+    }
+}
+
+fn plausible_ms(ms: i64) -> Result<i64, String> {
+    if ms < MIN_PLAUSIBLE_MS {
+        Err(format!(
+            "{ms} looks like Unix seconds, not milliseconds: multiply by 1000 or use ISO-8601"
+        ))
+    } else {
+        Ok(ms)
+    }
+}
+
+/// Unix ms from digits or ISO-8601 `YYYY-MM-DD[(T| )HH:MM[:SS[.fff]]][Z|±HH:MM]`.
+pub fn parse_time(input: &str) -> Result<i64, String> {
+    let text = input.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        let ms = text
+            .parse::<i64>()
+            .map_err(|_| format!("\"{}\" is too large", echo(text)))?;
+        return plausible_ms(ms);
+    }
+    parse_iso(text).ok_or_else(|| {
+        format!(
+            "\"{}\" is not a time: use Unix milliseconds or ISO-8601 like 2025-01-31T12:00:00Z",
+            echo(text)
+        )
+    })
+}
+
+fn parse_iso(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(range)?;
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        part.parse().ok()
+    };
+    if bytes.len() < 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    if !(1970..=MAX_YEAR).contains(&year)
+        || !(1..=12).contains(&month)
+        || day < 1
+        || day > days_in_month(year, month)
+    {
+        return None;
+    }
+    let mut ms = days_from_civil(year, month, day) * 86_400_000;
+    let mut rest = &text[10..];
+    if let Some(time) = rest.strip_prefix(['T', 't', ' ']) {
+        let b = time.as_bytes();
+        if b.len() < 5 || b[2] != b':' {
+            return None;
+        }
+        let (hour, minute) = (digits(11..13)?, digits(14..16)?);
+        let mut consumed = 5;
+        let mut second = 0;
+        let mut millis = 0;
+        if b.get(5) == Some(&b':') {
+            second = digits(17..19)?;
+            consumed = 8;
+            if b.get(8) == Some(&b'.') {
+                let fraction: String = time[9..].chars().take_while(char::is_ascii_digit).collect();
+                if fraction.is_empty() {
+                    return None;
+                }
+                // Milliseconds are the finest unit; finer digits are dropped.
+                let padded = format!("{fraction:0<3}");
+                millis = padded[..3].parse::<i64>().ok()?;
+                consumed = 9 + fraction.len();
+            }
+        }
+        if hour > 23 || minute > 59 || second > 59 {
+            return None;
+        }
+        ms += ((hour * 60 + minute) * 60 + second) * 1000 + millis;
+        rest = &time[consumed..];
+    }
+    let offset_minutes = match rest {
+        "" | "Z" | "z" => 0,
+        zone => {
+            let sign = match zone.as_bytes()[0] {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let zone = &zone[1..];
+            let (h, m) = zone
+                .split_once(':')
+                .or_else(|| (zone.len() == 4).then(|| zone.split_at(2)))?;
+            if h.len() != 2
+                || m.len() != 2
+                || !(h.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+            if h > 14 || m > 59 {
+                return None;
+            }
+            sign * (h * 60 + m)
+        }
+    };
+    Some(ms - offset_minutes * 60_000)
+}
+
+fn is_leap(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// (year, month, day) of a day count since 1970-01-01 (`civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `2025-01-31T23:59:59Z`: Unix ms as UTC, to the second (milliseconds are
+/// dropped; every time a tool shows is also given in exact ms).
+pub fn iso(ms: i64) -> String {
+    let secs = ms.div_euclid(1000);
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let of_day = secs.rem_euclid(86_400);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
+/// A `timeZone` argument for klines: `8`, `-1:00`, `05:45`; a number works too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimeZoneArg(pub TimeZone);
+
+impl<'de> Deserialize<'de> for TimeZoneArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = string_or_number(d)?;
+        TimeZone::parse(&text)
+            .map(Self)
+            .map_err(|e| de::Error::custom(plain(&e.to_string())))
+    }
+}
+
+impl JsonSchema for TimeZoneArg {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "TimeZone".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": ["string", "integer"],
+            "description": "UTC offset used to bucket daily and longer candles, in [-12:00, +14:00]: 8, \"-1:00\", \"05:45\". Default UTC. startTime/endTime stay UTC.",
+        })
+    }
+}
+
+/// A rolling-window size: `1m`…`59m`, `1h`…`23h`, `1d`…`7d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowSizeArg(pub WindowSize);
+
+impl<'de> Deserialize<'de> for WindowSizeArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = Cow::<str>::deserialize(d)?;
+        WindowSize::parse(&text)
+            .map(Self)
+            .map_err(|e| de::Error::custom(plain(&e.to_string())))
+    }
+}
+
+impl JsonSchema for WindowSizeArg {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "WindowSize".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^[0-9]{1,2}[mhd]$",
+            "description": "Rolling window, one unit: 1m…59m, 1h…23h or 1d…7d.",
+        })
+    }
+}
+
+fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    struct Either;
+    impl Visitor<'_> for Either {
+        type Value = String;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a string or an integer")
+        }
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<String, E> {
+            Ok(n.to_string())
+        }
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<String, E> {
+            Ok(n.to_string())
+        }
+        fn visit_str<E: de::Error>(self, s: &str) -> Result<String, E> {
+            Ok(s.to_owned())
+        }
+    }
+    d.deserialize_any(Either)
+}
+
+/// How fresh a result is, flattened into every market tool's output.
+#[derive(Debug, Clone, Copy, Default, Serialize, JsonSchema)]
+pub struct Freshness {
+    /// Milliseconds since Binance produced this data (0 when fetched by this
+    /// call; the oldest part when several requests were combined).
+    pub data_age_ms: u64,
+    /// True when every part came from this server's short-lived cache
+    /// rather than a new Binance request.
+    pub cached: bool,
+}
+
+impl Freshness {
+    pub fn of<T>(fetched: &Fetched<T>) -> Self {
+        Self {
+            data_age_ms: u64::try_from(fetched.age.as_millis()).unwrap_or(u64::MAX),
+            cached: fetched.cached,
+        }
+    }
+
+    /// The freshness of a result built from several requests.
+    pub fn and(self, other: Self) -> Self {
+        Self {
+            data_age_ms: self.data_age_ms.max(other.data_age_ms),
+            cached: self.cached && other.cached,
+        }
+    }
+}
+
+/// `part / whole × 100`, rounded half away from zero to `dp` decimals; zero
+/// when `whole` is zero.
+pub fn percent(part: Decimal, whole: Decimal, dp: u32) -> Decimal {
+    ratio(part * Decimal::ONE_HUNDRED, whole, dp)
+}
+
+/// `a / b` rounded half away from zero to `dp` decimals; zero when `b` is
+/// zero. Checked, so absurd inputs give zero rather than a panic.
+pub fn ratio(a: Decimal, b: Decimal, dp: u32) -> Decimal {
+    a.checked_div(b)
+        .map(|q| round(q, dp))
+        .unwrap_or(Decimal::ZERO)
+}
+
+/// Half away from zero, as people round; trailing zeros removed.
+pub fn round(value: Decimal, dp: u32) -> Decimal {
+    value
+        .round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero)
+        .normalize()
+}
+
+/// `+1.23` / `-0.5`: a signed change for summaries.
+pub fn signed(value: Decimal) -> String {
+    if value.is_sign_negative() && !value.is_zero() {
+        value.to_string()
+    } else {
+        format!("+{value}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_times_parse_in_every_documented_form() {
+        let midnight = 1_738_281_600_000; // 2025-01-31T00:00:00Z
+        for (text, ms) in [
+            ("2025-01-31", midnight),
+            ("2025-01-31T00:00Z", midnight),
+            ("2025-01-31T00:00:00Z", midnight),
+            ("2025-01-31 00:00:00", midnight),
+            ("2025-01-31T08:00:00+08:00", midnight),
+            ("2025-01-30T19:00-0500", midnight),
+            ("2025-01-31T00:00:00.250Z", midnight + 250),
+            ("2025-01-31T00:00:00.2Z", midnight + 200),
+            ("1738281600000", midnight),
+            ("2024-02-29T12:30:15Z", 1_709_209_815_000),
+            // ISO dates are unambiguous, so no plausibility check applies.
+            ("1970-01-01", 0),
+        ] {
+            assert_eq!(parse_time(text), Ok(ms), "{text}");
+        }
+        for bad in [
+            "",
+            "2025-13-01",
+            "2025-02-29",
+            "2025-01-31T24:00",
+            "2025-01-31T12",
+            "2025-01-31T12:00:00+15:00",
+            "2025-01-31X",
+            "31/01/2025",
+            "1738281600",
+            "２０２５-01-31",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn times_format_back_to_iso() {
+        assert_eq!(iso(1_738_281_600_000), "2025-01-31T00:00:00Z");
+        assert_eq!(iso(1_738_367_999_999), "2025-01-31T23:59:59Z");
+        assert_eq!(iso(1_709_209_815_000), "2024-02-29T12:30:15Z");
+        for days in [-1000, 0, 10_000, 20_000, 2_000_000] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+
+    #[test]
+    fn arguments_validate_at_the_edge() {
+        let symbol: SymbolArg = serde_json::from_str("\"btc-usdt\"").unwrap();
+        assert_eq!(symbol.0.as_str(), "BTCUSDT");
+        assert!(serde_json::from_str::<SymbolArg>("\"BTC$\"").is_err());
+        let interval: IntervalArg = serde_json::from_str("\"1M\"").unwrap();
+        assert_eq!(interval.0, Interval::Month1);
+        assert!(serde_json::from_str::<IntervalArg>("\"1H\"").is_err());
+        type L = Limit<1, 1000, 100>;
+        assert_eq!(L::default().0, 100);
+        assert_eq!(serde_json::from_str::<L>("1000").unwrap().0, 1000);
+        for bad in ["0", "1001", "-1", "1.5", "\"10\""] {
+            assert!(serde_json::from_str::<L>(bad).is_err(), "{bad}");
+        }
+        let time: TimeArg = serde_json::from_str("1738281600000").unwrap();
+        assert_eq!(time.0, 1_738_281_600_000);
+        let error = serde_json::from_str::<TimeArg>("1738281600").unwrap_err();
+        assert!(error.to_string().contains("seconds"), "{error}");
+        let zone: TimeZoneArg = serde_json::from_str("8").unwrap();
+        assert_eq!(zone.0.as_str(), "8");
+    }
+
+    #[test]
+    fn derived_numbers_round_half_away_from_zero() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(percent(d("1"), d("8"), 2), d("12.5"));
+        assert_eq!(percent(d("-1"), d("3"), 2).to_string(), "-33.33");
+        assert_eq!(round(d("0.125"), 2).to_string(), "0.13");
+        assert_eq!(ratio(d("1"), Decimal::ZERO, 2), Decimal::ZERO);
+        assert_eq!(signed(d("1.5")), "+1.5");
+        assert_eq!(signed(d("-1.5")), "-1.5");
+    }
+}
