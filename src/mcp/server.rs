@@ -29,6 +29,9 @@ For the current price and 24h stats use `binance_ticker`; for price history `bin
 x 100; it reports gaps in the series); for liquidity and spread `binance_order_book`; for order flow \
 `binance_trades`; for leverage and positioning (mark price, funding, open interest) `binance_futures`. \
 `fetch` turns a `search` result id into a readable market snapshot with a binance.com URL to cite. \
+For indicators computed exactly like TA-Lib (RSI, MACD, moving averages, Bollinger, ATR, ...) with a \
+rule-based plain-language reading, use `technical_analysis`; for a picture, `binance_chart` (PNG). The \
+prompts `analyze_market` and `compare_markets` walk through a full analysis. \
 Prices and quantities are exact decimal strings; times are Unix ms, and time arguments also accept \
 ISO-8601. Results say how old their data is (`data_age_ms`, `cached`). Errors say what happened and what \
 to do: follow them (e.g. wait the Retry-After, use a suggested symbol). Use `calculate` for exact \
