@@ -39,7 +39,7 @@ trap cleanup EXIT INT TERM
 ./target/release/examples/fake_binance --port "$FAKE_PORT" >/dev/null &
 PIDS+=($!)
 BASE="http://127.0.0.1:$FAKE_PORT"
-RUST_LOG=warn ./target/release/crypto-mcp --host 127.0.0.1 --port "$APP_PORT" \
+./target/release/crypto-mcp --auth none --host 127.0.0.1 --port "$APP_PORT" \
     --binance-base-url "$BASE" --binance-futures-base-url "$BASE" >/dev/null &
 PIDS+=($!)
 
