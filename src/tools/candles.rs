@@ -1,4 +1,4 @@
-//! Candles for the analysis tools: validated arguments in, klines and their
+//! Candles for the analysis tools: parsed arguments in, klines and their
 //! `f64` bars out.
 //!
 //! `technical_analysis` and `binance_chart` fetch exactly what
@@ -26,8 +26,8 @@ pub struct Candles {
 /// `1..=max` with a message naming both.
 pub async fn fetch(
     ctx: &ToolContext,
-    symbol: &str,
-    interval: &str,
+    symbol: &Symbol,
+    interval: Interval,
     limit: u16,
     max: u16,
 ) -> Result<Candles, ToolError> {
@@ -36,11 +36,9 @@ pub async fn fetch(
             "limit {limit} is out of range: ask for 1 to {max} candles."
         )));
     }
-    let symbol = Symbol::parse(symbol)?;
-    let interval = Interval::parse(interval)?;
     let klines = ctx
         .binance
-        .klines(&symbol, interval, TimeRange::last(limit), None)
+        .klines(symbol, interval, TimeRange::last(limit), None)
         .await?;
     if klines.value.is_empty() {
         return Err(ToolError::new(format!(
@@ -49,7 +47,7 @@ pub async fn fetch(
     }
     let bars = klines.value.iter().map(bar).collect();
     Ok(Candles {
-        symbol,
+        symbol: symbol.clone(),
         interval,
         klines,
         bars,

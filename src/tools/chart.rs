@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::candles::{self, Candles};
+use super::market::{IntervalArg, SymbolArg};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::analysis::chart::{
     self, ChartSpec, DEFAULT_HEIGHT, DEFAULT_WIDTH, MAX_HEIGHT, MAX_WIDTH, MIN_HEIGHT, MIN_WIDTH,
@@ -38,11 +39,11 @@ pub const DEFAULT_OVERLAYS: [&str; 2] = ["ema:20", "ema:50"];
 #[serde(deny_unknown_fields)]
 pub struct BinanceChartArgs {
     /// Trading pair, e.g. `BTCUSDT`.
-    pub symbol: String,
+    pub symbol: SymbolArg,
     /// Candle interval: 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h,
     /// 1d, 3d, 1w or 1M. Default 1h.
-    #[serde(default = "default_interval")]
-    pub interval: String,
+    #[serde(default)]
+    pub interval: IntervalArg,
     /// Candles to draw, the most recent ones. Default 200, at most 500.
     #[serde(default = "default_limit")]
     pub limit: u16,
@@ -71,10 +72,6 @@ pub enum ChartTheme {
     #[default]
     Dark,
     Light,
-}
-
-fn default_interval() -> String {
-    "1h".to_owned()
 }
 
 fn default_limit() -> u16 {
@@ -147,7 +144,7 @@ indicator values use technical_analysis.";
             )));
         }
         let candles =
-            candles::fetch(ctx, &args.symbol, &args.interval, args.limit, MAX_LIMIT).await?;
+            candles::fetch(ctx, &args.symbol.0, args.interval.0, args.limit, MAX_LIMIT).await?;
         let summary = summarise(&candles, &overlays, pane, &args);
         let png = render(candles, overlays, pane, &args).await?;
         Ok(Reply {

@@ -12,6 +12,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::candles::{self, Candles};
+use super::market::{IntervalArg, SymbolArg};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::analysis::reading::{self, RECENT_WINDOW, round_significant};
 use crate::analysis::spec::{IndicatorSpec, Line};
@@ -49,11 +50,11 @@ pub const DEFAULT_INDICATORS: [&str; 7] = [
 #[serde(deny_unknown_fields)]
 pub struct TechnicalAnalysisArgs {
     /// Trading pair, e.g. `BTCUSDT` (`btc-usdt` and `BTC/USDT` are accepted).
-    pub symbol: String,
+    pub symbol: SymbolArg,
     /// Candle interval: 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h,
     /// 1d, 3d, 1w or 1M. Default 1h.
-    #[serde(default = "default_interval")]
-    pub interval: String,
+    #[serde(default)]
+    pub interval: IntervalArg,
     /// Candles in the window, the most recent ones (the last may still be
     /// open). Default 200, at most 1000. Indicators are computed over exactly
     /// these candles, as `binance_klines` returns them.
@@ -70,10 +71,6 @@ pub struct TechnicalAnalysisArgs {
     /// at most 50.
     #[serde(default = "default_points")]
     pub points: usize,
-}
-
-fn default_interval() -> String {
-    "1h".to_owned()
 }
 
 fn default_limit() -> u16 {
@@ -158,7 +155,7 @@ The last candle may still be open.";
             )));
         }
         let candles =
-            candles::fetch(ctx, &args.symbol, &args.interval, args.limit, MAX_LIMIT).await?;
+            candles::fetch(ctx, &args.symbol.0, args.interval.0, args.limit, MAX_LIMIT).await?;
         Ok(Reply::new(analyse(&candles, &specs, args.points)))
     }
 }
