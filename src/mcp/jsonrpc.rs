@@ -268,10 +268,12 @@ mod tests {
     #[test]
     fn decode_names_the_field() {
         #[derive(Debug, Default, Deserialize)]
-        #[allow(dead_code)]
         struct P {
             name: String,
         }
+        let raw = RawValue::from_string(r#"{"name":"x"}"#.into()).expect("raw");
+        assert_eq!(decode_params::<P>(Some(&raw)).expect("decodes").name, "x");
+        assert_eq!(decode_params::<P>(None).expect("defaults").name, "");
         let raw = RawValue::from_string(r#"{"name":5}"#.into()).expect("raw");
         let error = decode_params::<P>(Some(&raw)).expect_err("type error");
         assert!(error.message.contains("`name`"), "{}", error.message);
