@@ -383,6 +383,8 @@
         rightPriceScale: { borderColor: colors.border },
         timeScale: { borderColor: colors.border, timeVisible: intraday, secondsVisible: view.interval === "1s" },
         crosshair: { mode: LWC.CrosshairMode.Normal },
+        // A vertical swipe over the chart scrolls the conversation.
+        handleScroll: { vertTouchDrag: false },
         localization: { locale: typeof host.context.locale === "string" ? host.context.locale : "en-US" },
       });
       drawCandles(colors);
@@ -394,6 +396,9 @@
       panes.forEach((indicator, i) => drawPane(indicator, i + 1, colors));
       chart.panes().forEach((pane, i) => pane.setStretchFactor(i === 0 ? PRICE_PANE_HEIGHT : EXTRA_PANE_HEIGHT));
       chart.subscribeCrosshairMove((param) => renderLegend(param.logical));
+      chart.timeScale().subscribeVisibleLogicalRangeChange((shown) => {
+        if (shown) app.dataset.range = Math.round(shown.from) + ":" + Math.round(shown.to);
+      });
       if (range) chart.timeScale().setVisibleLogicalRange(range);
       else chart.timeScale().fitContent();
     } catch (error) {
@@ -743,6 +748,15 @@
   }
 
   $("older").addEventListener("click", loadOlder);
+
+  // In a chat a plain wheel must scroll the conversation, not zoom the chart:
+  // only Ctrl/Cmd + wheel (a trackpad pinch arrives as one) or a sideways
+  // scroll reaches the chart, which zooms or pans.
+  $("chart").addEventListener("wheel", (event) => {
+    if (!event.ctrlKey && !event.metaKey && Math.abs(event.deltaY) >= Math.abs(event.deltaX)) {
+      event.stopPropagation();
+    }
+  }, { capture: true });
 
   // Links (the TradingView attribution) open through the host when it can:
   // a sandboxed frame may not open windows itself.

@@ -218,6 +218,27 @@ try {
   check(state.tool === "binance_klines" && state.candles === "200", "the klines chart drew 200 candles", JSON.stringify(state));
   stats = await canvasStats();
   check(stats.colours > 10 && stats.inked > 0.02, "the klines canvas is not blank", JSON.stringify(stats));
+  // Zoom and pan: a plain wheel leaves the chart alone (the chat scrolls),
+  // Ctrl + wheel zooms, a drag pans.
+  const chartBox = await app.locator("#chart").boundingBox();
+  await page.mouse.move(chartBox.x + chartBox.width / 2, chartBox.y + chartBox.height / 2);
+  const width = (range) => range.split(":").map(Number).reduce((from, to) => to - from);
+  const fitted = (await waitFor("a visible range", (d) => d.range)).range;
+  await page.mouse.wheel(0, 400);
+  await page.waitForTimeout(300);
+  check((await data()).range === fitted, "a plain wheel over the chart does not zoom it");
+  await page.keyboard.down("Control");
+  await page.mouse.wheel(0, -400);
+  await page.keyboard.up("Control");
+  const zoomed = (await waitFor("a zoom", (d) => d.range !== fitted)).range;
+  check(width(zoomed) < width(fitted), "Ctrl + wheel zooms in", `${fitted} -> ${zoomed}`);
+  await page.mouse.down();
+  await page.mouse.move(chartBox.x + chartBox.width / 2 + 200, chartBox.y + chartBox.height / 2, { steps: 8 });
+  await page.mouse.up();
+  const panned = (await waitFor("a pan", (d) => d.range !== zoomed)).range;
+  check(Number(panned.split(":")[1]) < Number(zoomed.split(":")[1]), "dragging pans back in time", `${zoomed} -> ${panned}`);
+  await page.mouse.move(0, 0);
+
   draws = Number(state.draws);
   await app.locator("#older").click();
   state = await waitFor("older klines", (d) => Number(d.draws) > draws && d.busy === "false");
