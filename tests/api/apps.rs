@@ -13,15 +13,9 @@ use crate::oauth::helpers::TestAuthServer;
 const URI: &str = "ui://crypto-mcp/chart-v1.html";
 const MIME: &str = "text/html;profile=mcp-app";
 
+/// One handshake-era request's `result`.
 async fn rpc(app: &TestApp, method: &str, params: Value) -> Value {
-    let reply = app
-        .post(
-            &json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }),
-            &[("mcp-protocol-version", "2025-11-25")],
-        )
-        .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    reply.json()["result"].clone()
+    crate::analysis::rpc(app, method, params).await["result"].clone()
 }
 
 fn resource_meta() -> Value {
