@@ -13,6 +13,7 @@ use std::time::Duration;
 use axum::http::Uri;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::apps::AppDomain;
 use crate::binance::{
     BinanceClient, BinanceConfig, DEFAULT_FUTURES_BASE_URL, DEFAULT_SPOT_BASE_URLS, parse_base_urls,
 };
@@ -76,6 +77,14 @@ pub struct Config {
     /// tools) before signing in; calling a tool then asks them to sign in.
     #[arg(long, env = "MCP_ANONYMOUS_DISCOVERY", default_value_t = false)]
     pub anonymous_discovery: bool,
+
+    /// A dedicated sandbox domain for the chart app (`_meta.ui.domain`), in
+    /// the form the host wants, for hosts whose app directory asks for one:
+    /// Claude's is `<first 32 hex of sha256(MCP URL)>.claudemcpcontent.com`.
+    /// Leave it unset otherwise: a domain a host does not expect stops it
+    /// showing the app.
+    #[arg(long, env = "MCP_APP_DOMAIN")]
+    pub app_domain: Option<AppDomain>,
 
     /// Comma-separated browser origins allowed to call the MCP endpoint, or
     /// `*` for any. Loopback origins and the public URL's origin are always

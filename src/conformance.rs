@@ -65,6 +65,7 @@ fn content(blocks: Vec<Content>) -> CallToolResult {
         content: blocks,
         structured_content: None,
         is_error: false,
+        meta: None,
     }
 }
 
@@ -73,6 +74,7 @@ fn text_resource(uri: &str, mime_type: &str, text: &str) -> ResourceContents {
         uri: uri.into(),
         mime_type: mime_type.into(),
         body: ResourceBody::Text(text.into()),
+        meta: None,
     }
 }
 
@@ -289,6 +291,7 @@ impl Resource for StaticResource {
             title: self.title,
             description: self.description,
             mime_type: self.mime_type,
+            meta: None,
         }
     }
 
@@ -299,6 +302,7 @@ impl Resource for StaticResource {
                     uri: self.uri.into(),
                     mime_type: self.mime_type.into(),
                     body: (self.body)(),
+                    meta: None,
                 }],
                 ttl_ms: 60_000,
             })

@@ -5,6 +5,7 @@
 //! caller bound, so tests can bind port 0.
 
 pub mod analysis;
+pub mod apps;
 pub mod binance;
 pub mod config;
 #[cfg(feature = "conformance")]

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
+use crate::apps::AppDomain;
 use crate::binance::BinanceClient;
 use crate::config::{Config, PublicUrl};
 use crate::mcp::catalog::Catalog;
@@ -30,6 +31,8 @@ pub struct Settings {
     pub hosts: HostPolicy,
     /// See `--anonymous-discovery` and [`crate::mcp::auth`].
     pub anonymous_discovery: bool,
+    /// See `--app-domain` and [`crate::apps::AppDomain`].
+    pub app_domain: Option<AppDomain>,
 }
 
 impl Settings {
@@ -39,6 +42,7 @@ impl Settings {
             origins: OriginPolicy::new(&public_url, &config.allowed_origins),
             hosts: HostPolicy::new(&public_url, &config.allowed_hosts),
             anonymous_discovery: config.anonymous_discovery,
+            app_domain: config.app_domain.clone(),
             public_url,
         }
     }
@@ -75,6 +79,7 @@ impl AppState {
             .tools(crate::tools::registry())
             .oauth_scopes(scopes);
         let catalog = crate::market::register(catalog, &binance);
+        let catalog = crate::apps::register(catalog, settings.app_domain.as_ref());
         #[cfg(feature = "conformance")]
         let catalog = crate::conformance::register(catalog);
         Self {

@@ -54,6 +54,7 @@ impl Resource for Symbols {
             title: "Binance spot symbols",
             description: "Every Binance spot symbol currently TRADING, as [symbol, base asset, quote asset] rows.",
             mime_type: "application/json",
+            meta: None,
         }
     }
 
@@ -87,6 +88,7 @@ impl Resource for Symbols {
                     uri: SYMBOLS_URI.to_owned(),
                     mime_type: "application/json".to_owned(),
                     body: ResourceBody::Text(body.to_string()),
+                    meta: None,
                 }],
                 ttl_ms: SYMBOLS_TTL_MS,
             })
@@ -157,6 +159,7 @@ impl ResourceTemplate for Klines {
                     uri: uri.to_owned(),
                     mime_type: "text/csv".to_owned(),
                     body: ResourceBody::Text(to_csv(&klines.value)),
+                    meta: None,
                 }],
                 ttl_ms: klines_ttl_ms(interval),
             })

@@ -65,6 +65,8 @@ pub struct ResourceDescriptor {
     pub title: &'static str,
     pub description: &'static str,
     pub mime_type: &'static str,
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Value>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -173,7 +175,8 @@ impl CatalogBuilder {
             let schemes = json!([{ "type": "oauth2", "scopes": scopes }]);
             for tool in &mut tools {
                 tool["securitySchemes"] = schemes.clone();
-                tool["_meta"] = json!({ "securitySchemes": schemes });
+                // Added to any `_meta` the tool has (an app link, say).
+                tool["_meta"]["securitySchemes"] = schemes.clone();
             }
         }
         let tools_list = Prebuilt::new("tools", Value::Array(tools));

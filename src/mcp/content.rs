@@ -38,6 +38,9 @@ pub struct ResourceContents {
     pub mime_type: String,
     #[serde(flatten)]
     pub body: ResourceBody,
+    /// E.g. an MCP Apps view's `_meta.ui` (CSP, border, domain).
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    pub meta: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -14,6 +14,7 @@ use super::jsonrpc::{self, RpcError, decode_params};
 use super::notify::Notifier;
 use super::session::{LogLevel, SessionView};
 use super::version::ProtocolVersion;
+use crate::apps;
 use crate::state::AppState;
 use crate::tools::{CallToolResult, ToolContext};
 
@@ -91,6 +92,7 @@ pub fn capabilities(stateless: bool) -> Value {
         "prompts": {},
         "completions": {},
         "logging": {},
+        "extensions": { apps::EXTENSION_ID: apps::extension_capability() },
     })
 }
 
@@ -319,11 +321,8 @@ fn size_hint(result: &CallToolResult) -> usize {
             Content::Resource { .. } => 0,
         })
         .sum();
-    let structured = result
-        .structured_content
-        .as_ref()
-        .map_or(0, |s| s.get().len());
-    content + structured + 128
+    let raw_len = |raw: &Option<Box<RawValue>>| raw.as_ref().map_or(0, |r| r.get().len());
+    content + raw_len(&result.structured_content) + raw_len(&result.meta) + 128
 }
 
 /// Adds the stateless era's `"resultType":"complete"` to a serialised tool

@@ -153,6 +153,7 @@ indicator values use technical_analysis.";
                 data: STANDARD.encode(png),
                 mime_type: "image/png".to_owned(),
             }],
+            meta: None,
         })
     }
 }

@@ -22,6 +22,7 @@ use super::market::{
     Freshness, IntervalArg, Limit, SymbolArg, TimeArg, TimeZoneArg, iso, percent, signed,
 };
 use super::{Reply, Tool, ToolContext, ToolError};
+use crate::apps::{self, ToolUi};
 use crate::binance::wire::Kline;
 use crate::binance::{Interval, TimeRange};
 
@@ -225,6 +226,11 @@ high and low), stats, and any gaps where Binance has no candles (e.g. maintenanc
 1h, limit 100 (max 1000). Without startTime/endTime you get the most recent candles; the last one may \
 still be open. Times accept Unix ms or ISO-8601.";
     const OPEN_WORLD: bool = true;
+    const UI: Option<ToolUi> = Some(ToolUi {
+        resource_uri: apps::CHART_URI,
+        invoking: "Fetching candles…",
+        invoked: "Candles ready",
+    });
 
     async fn call(
         &self,

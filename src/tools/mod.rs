@@ -34,6 +34,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use crate::apps::ToolUi;
 use crate::binance::{BinanceClient, BinanceError};
 use crate::mcp::content::Content;
 use crate::mcp::jsonrpc::decode_with_path;
@@ -76,6 +77,9 @@ pub trait Tool: Send + Sync + 'static {
     /// True when results come from the outside world (Binance) rather than
     /// from the arguments alone.
     const OPEN_WORLD: bool;
+    /// The MCP Apps view that renders this tool's results, if any; it
+    /// becomes the descriptor's `_meta` (see [`crate::apps`]).
+    const UI: Option<ToolUi> = None;
 
     fn call(
         &self,
@@ -85,10 +89,12 @@ pub trait Tool: Send + Sync + 'static {
 }
 
 /// A successful tool result: the structured value, plus content blocks (an
-/// image, say) placed before its JSON mirror.
+/// image, say) placed before its JSON mirror, and the result's `_meta`
+/// (data for an app's view that the model does not see).
 pub struct Reply<T> {
     pub value: T,
     pub leading: Vec<Content>,
+    pub meta: Option<Box<RawValue>>,
 }
 
 impl<T> Reply<T> {
@@ -96,6 +102,14 @@ impl<T> Reply<T> {
         Self {
             value,
             leading: Vec::new(),
+            meta: None,
+        }
+    }
+
+    pub fn with_meta(self, meta: Box<RawValue>) -> Self {
+        Self {
+            meta: Some(meta),
+            ..self
         }
     }
 }
@@ -133,6 +147,9 @@ pub struct CallToolResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub structured_content: Option<Box<RawValue>>,
     pub is_error: bool,
+    /// For an app's view only, e.g. the chart's full series.
+    #[serde(rename = "_meta", skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Box<RawValue>>,
 }
 
 impl CallToolResult {
@@ -141,6 +158,7 @@ impl CallToolResult {
             content: vec![Content::text(message)],
             structured_content: None,
             is_error: true,
+            meta: None,
         }
     }
 }
@@ -170,7 +188,7 @@ impl<T: Tool> DynTool for Typed<T> {
     }
 
     fn descriptor(&self) -> Value {
-        json!({
+        let mut descriptor = json!({
             "name": T::NAME,
             "title": T::TITLE,
             "description": T::DESCRIPTION,
@@ -183,7 +201,11 @@ impl<T: Tool> DynTool for Typed<T> {
                 "idempotentHint": true,
                 "openWorldHint": T::OPEN_WORLD,
             },
-        })
+        });
+        if let Some(ui) = T::UI {
+            descriptor["_meta"] = ui.descriptor_meta();
+        }
+        descriptor
     }
 
     fn call<'a>(
@@ -241,6 +263,7 @@ fn success<T: Serialize>(reply: Reply<T>) -> CallToolResult {
                 content,
                 structured_content: Some(structured),
                 is_error: false,
+                meta: reply.meta,
             }
         }
         Err(error) => {

@@ -16,6 +16,7 @@ use super::market::{IntervalArg, SymbolArg};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::analysis::reading::{self, RECENT_WINDOW, round_significant};
 use crate::analysis::spec::{IndicatorSpec, Line};
+use crate::apps::{self, ToolUi, chart_data};
 
 pub struct TechnicalAnalysis;
 
@@ -141,6 +142,11 @@ else its side, the zero line and whether the histogram widens; Bollinger %B posi
 (> 1.2x elevated, < 0.8x subdued). Quote the reading with its numbers; it describes, it does not predict. \
 The last candle may still be open.";
     const OPEN_WORLD: bool = true;
+    const UI: Option<ToolUi> = Some(ToolUi {
+        resource_uri: apps::CHART_URI,
+        invoking: "Computing indicators…",
+        invoked: "Indicators ready",
+    });
 
     async fn call(
         &self,
@@ -156,7 +162,14 @@ The last candle may still be open.";
         }
         let candles =
             candles::fetch(ctx, &args.symbol.0, args.interval.0, args.limit, MAX_LIMIT).await?;
-        Ok(Reply::new(analyse(&candles, &specs, args.points)))
+        let computed = compute(&candles, &specs);
+        let output = analyse(&candles, &computed, args.points);
+        // The chart app draws every line at every candle; the model reads
+        // only `points` of them, so the rest travels in the result's `_meta`.
+        let chart =
+            chart_data::result_meta(&candles.klines.value, &computed, SIGNIFICANT_DIGITS)
+                .map_err(|_| ToolError::new("The chart series could not be encoded; try again."))?;
+        Ok(Reply::new(output).with_meta(chart))
     }
 }
 
@@ -197,17 +210,23 @@ pub fn parse_specs(
     Ok(specs)
 }
 
-/// Computes every spec over the candles and derives the reading.
+/// Every spec's lines over the candles.
+pub fn compute(candles: &Candles, specs: &[IndicatorSpec]) -> Vec<(IndicatorSpec, Vec<Line>)> {
+    specs
+        .iter()
+        .map(|s| (*s, s.compute(&candles.bars)))
+        .collect()
+}
+
+/// The output for the computed lines, with the reading derived from them.
 pub fn analyse(
     candles: &Candles,
-    specs: &[IndicatorSpec],
+    computed: &[(IndicatorSpec, Vec<Line>)],
     points: usize,
 ) -> TechnicalAnalysisOutput {
     let bars = &candles.bars;
     let klines = &candles.klines.value;
     let tail = bars.len().saturating_sub(points);
-    let computed: Vec<(IndicatorSpec, Vec<Line>)> =
-        specs.iter().map(|s| (*s, s.compute(bars))).collect();
     let close = bars.last().map_or(f64::NAN, |b| b.close);
     let indicators = computed
         .iter()
@@ -237,7 +256,7 @@ pub fn analyse(
         data_age_ms: candles::age_ms(&candles.klines),
         points_open_time: bars[tail..].iter().map(|b| b.open_time).collect(),
         indicators,
-        reading: read(close, &computed),
+        reading: read(close, computed),
     }
 }
 

@@ -35,7 +35,8 @@ async fn initialize_echoes_supported_versions_and_offers_latest_otherwise() {
         );
         assert_eq!(
             result["capabilities"],
-            json!({ "tools": {}, "resources": { "subscribe": true }, "prompts": {}, "completions": {}, "logging": {} })
+            json!({ "tools": {}, "resources": { "subscribe": true }, "prompts": {}, "completions": {}, "logging": {},
+                "extensions": { "io.modelcontextprotocol/ui": { "mimeTypes": ["text/html;profile=mcp-app"] } } })
         );
         let session = reply.header("mcp-session-id").expect("session issued");
         assert_eq!(session.len(), 32);

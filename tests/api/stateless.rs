@@ -30,7 +30,8 @@ async fn discover_describes_the_server() {
     );
     assert_eq!(
         result["capabilities"],
-        json!({ "tools": {}, "resources": {}, "prompts": {}, "completions": {}, "logging": {} })
+        json!({ "tools": {}, "resources": {}, "prompts": {}, "completions": {}, "logging": {},
+                "extensions": { "io.modelcontextprotocol/ui": { "mimeTypes": ["text/html;profile=mcp-app"] } } })
     );
     assert_eq!(result["resultType"], "complete");
     assert_eq!(result["cacheScope"], "public");

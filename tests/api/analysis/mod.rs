@@ -22,7 +22,7 @@ fn text_of(result: &Value) -> &str {
 
 /// Sends one handshake-era JSON-RPC request and returns the whole response
 /// (`result` or `error`).
-async fn rpc(app: &TestApp, method: &str, params: Value) -> Value {
+pub(crate) async fn rpc(app: &TestApp, method: &str, params: Value) -> Value {
     let reply = app
         .post(
             &json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }),

@@ -1,5 +1,5 @@
 //! End-to-end tests of the embedded authorization server over real HTTP.
-mod helpers;
+pub(crate) mod helpers;
 
 mod anonymous;
 mod authorize;
