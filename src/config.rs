@@ -199,6 +199,11 @@ impl PublicUrl {
     pub fn origin(&self) -> String {
         self.to_string()
     }
+
+    /// Whether the URL is https (secure cookies are possible).
+    pub fn is_https(&self) -> bool {
+        self.scheme == "https"
+    }
 }
 
 impl fmt::Display for PublicUrl {

@@ -71,8 +71,7 @@ async fn main() -> ExitCode {
             None
         }
         AuthMode::Oauth => {
-            let public_url = settings.public_url.to_string();
-            match OAuth::new(&config.oauth, &public_url, oauth::system_clock()).await {
+            match OAuth::new(&config.oauth, &settings.public_url, oauth::system_clock()).await {
                 // Printed once to stderr, never logged: it may hold the
                 // generated admin password.
                 Ok((oauth, startup)) => {
@@ -86,9 +85,17 @@ async fn main() -> ExitCode {
             }
         }
     };
-    let state = AppState::new(settings, binance, oauth);
+    let state = AppState::new(settings, binance, oauth.clone());
     tracing::info!(%addr, public_url = %state.settings.public_url, "crypto-mcp listening; MCP endpoint at {}/mcp", state.settings.public_url);
-    match crypto_mcp::serve(listener, state, shutdown_signal()).await {
+    let served = crypto_mcp::serve(listener, state, shutdown_signal()).await;
+    // The last changes (a token refreshed just before SIGTERM) are still
+    // only in memory: write them before exiting.
+    if let Some(oauth) = &oauth
+        && let Err(error) = oauth.flush_state().await
+    {
+        tracing::error!(%error, "could not write the state file at shutdown");
+    }
+    match served {
         Ok(()) => {
             tracing::info!("stopped");
             ExitCode::SUCCESS

@@ -9,7 +9,7 @@
 //! else that reads data gets the usual 401.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -59,20 +59,10 @@ pub fn sign_in_result(oauth: &OAuth, path: &str) -> serde_json::Value {
     })
 }
 
-/// The 401 for an anonymous request that reads data.
+/// The 401 for an anonymous request that reads data: like any request
+/// without credentials (RFC 6750 §3.1: no error code in the challenge).
 pub fn unauthorized(oauth: &OAuth, path: &str) -> Response {
-    let challenge = oauth.challenge(path, None);
-    let mut response = (
-        StatusCode::UNAUTHORIZED,
-        [(header::CONTENT_TYPE, "application/json")],
-        json!({ "error": "invalid_token", "error_description": "sign in to use this method" })
-            .to_string(),
-    )
-        .into_response();
-    if let Ok(value) = HeaderValue::from_str(&challenge) {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, value);
-    }
-    response
+    oauth
+        .unauthorized(path, None, "sign in to use this method")
+        .into_response()
 }

@@ -5,82 +5,82 @@
 //! `PUBLIC_URL/mcp` for `/mcp`). Failures are HTTP errors with a
 //! `WWW-Authenticate` challenge pointing at the protected-resource metadata,
 //! never a 200 with a JSON-RPC error, so clients start OAuth discovery.
-//! The check is one SHA-256 and one read-locked hash-map lookup.
+//! The check is one SHA-256 and one store lookup (a read-locked hash map in
+//! memory); a store that cannot answer refuses, never passes.
 
+use super::error::{Challenge, ErrorCode, OAuthError, Unauthorized};
+use super::tokens::TokenHash;
 use super::{OAuth, SCOPE_TOOLS};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::sync::Arc;
 
-use super::tokens::TokenHash;
+/// Longest bearer token read from a header (ours are 49 characters).
+const MAX_TOKEN_LEN: usize = 512;
 
-/// Who is calling; inserted as a request extension for the MCP handlers.
-#[derive(Debug, Clone)]
-pub struct Authenticated {
-    pub user: Arc<str>,
-    pub client_id: Arc<str>,
-    pub scopes: Arc<[String]>,
+/// Why a request did not pass the guard.
+#[derive(Debug)]
+pub enum Denied {
+    /// 401 or 403 with a challenge: the client should (re)authorize.
+    Unauthorized(Unauthorized),
+    /// 503: the token store could not answer; the token may be fine.
+    Unavailable(OAuthError),
 }
 
-/// A refused request: status plus the challenge to send.
-#[derive(Debug, Clone)]
-pub struct BearerError {
-    pub status: StatusCode,
-    pub error: Option<&'static str>,
-    pub description: &'static str,
-    pub challenge: String,
-}
-
-impl IntoResponse for BearerError {
+impl IntoResponse for Denied {
     fn into_response(self) -> Response {
-        let body = match self.error {
-            Some(e) => serde_json::json!({"error": e, "error_description": self.description}),
-            None => {
-                serde_json::json!({"error": "unauthorized", "error_description": self.description})
-            }
-        };
-        let mut r = (self.status, axum::Json(body)).into_response();
-        if let Ok(v) = HeaderValue::from_str(&self.challenge) {
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+        match self {
+            Denied::Unauthorized(u) => u.into_response(),
+            Denied::Unavailable(e) => e.into_response(),
         }
-        r.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        r
     }
 }
 
 impl OAuth {
-    /// Validates the bearer token of a request to `path`. Public so a tool
-    /// framework can also use it on routes that allow anonymous calls.
+    /// The refusal of a request to `path`, with the challenge that points at
+    /// the protected-resource metadata; `error` is `None` when the request
+    /// carried no credentials at all.
+    pub fn unauthorized(
+        &self,
+        path: &str,
+        error: Option<ErrorCode>,
+        description: &'static str,
+    ) -> Unauthorized {
+        let status = if error == Some(ErrorCode::InsufficientScope) {
+            StatusCode::FORBIDDEN
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        Unauthorized {
+            status,
+            error,
+            description: description.into(),
+            challenge: Challenge::Bearer(
+                self.challenge(path, error.map(|e| (e.as_str(), description))),
+            ),
+        }
+    }
+
+    /// Checks the bearer token of a request to `path`.
     pub async fn authenticate(
         &self,
         headers: &HeaderMap,
         query: Option<&str>,
         path: &str,
-    ) -> Result<Authenticated, BearerError> {
-        let fail = |status, error: Option<&'static str>, description: &'static str| BearerError {
-            status,
-            error,
-            description,
-            challenge: self.challenge(path, error.map(|e| (e, description))),
-        };
+    ) -> Result<(), Denied> {
+        let fail =
+            |error, description| Denied::Unauthorized(self.unauthorized(path, error, description));
         if let Some(q) = query
             && url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token")
         {
             return Err(fail(
-                StatusCode::UNAUTHORIZED,
-                Some("invalid_request"),
+                Some(ErrorCode::InvalidRequest),
                 "access tokens are accepted only in the Authorization header",
             ));
         }
         let Some(value) = headers.get(header::AUTHORIZATION) else {
-            return Err(fail(
-                StatusCode::UNAUTHORIZED,
-                None,
-                "authentication required",
-            ));
+            return Err(fail(None, "authentication required"));
         };
         let token = value
             .to_str()
@@ -88,46 +88,43 @@ impl OAuth {
             .and_then(|v| v.split_once(' '))
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, t)| t.trim())
-            .filter(|t| !t.is_empty() && t.len() <= 512);
+            .filter(|t| !t.is_empty() && t.len() <= MAX_TOKEN_LEN);
         let Some(token) = token else {
             return Err(fail(
-                StatusCode::UNAUTHORIZED,
-                Some("invalid_token"),
+                Some(ErrorCode::InvalidToken),
                 "malformed Authorization header",
             ));
         };
         let now = self.now();
-        let Some(rec) = self.inner.store.access(&TokenHash::of(token), now).await else {
-            return Err(fail(
-                StatusCode::UNAUTHORIZED,
-                Some("invalid_token"),
-                "the access token is invalid, expired or revoked",
-            ));
+        let rec = match self.inner.store.access(&TokenHash::of(token), now).await {
+            Ok(Some(rec)) => rec,
+            Ok(None) => {
+                return Err(fail(
+                    Some(ErrorCode::InvalidToken),
+                    "the access token is invalid, expired or revoked",
+                ));
+            }
+            // Never a pass, and not a 401 either: the token may be fine.
+            Err(e) => return Err(Denied::Unavailable(e.into())),
         };
         if *rec.resource != *self.resource_for_path(path) {
             return Err(fail(
-                StatusCode::UNAUTHORIZED,
-                Some("invalid_token"),
+                Some(ErrorCode::InvalidToken),
                 "the access token was issued for another resource",
             ));
         }
         if !rec.scopes.iter().any(|s| s == SCOPE_TOOLS) {
             return Err(fail(
-                StatusCode::FORBIDDEN,
-                Some("insufficient_scope"),
+                Some(ErrorCode::InsufficientScope),
                 "the access token lacks the mcp:tools scope",
             ));
         }
-        Ok(Authenticated {
-            user: rec.user,
-            client_id: rec.client_id,
-            scopes: rec.scopes,
-        })
+        Ok(())
     }
 }
 
 /// Middleware (`route_layer`) for the MCP routes `/` and `/mcp`.
-pub async fn require_bearer(State(oauth): State<OAuth>, mut req: Request, next: Next) -> Response {
+pub async fn require_bearer(State(oauth): State<OAuth>, req: Request, next: Next) -> Response {
     // CORS preflights carry no credentials; the outer CorsLayer answers them.
     if req.method() == Method::OPTIONS {
         return next.run(req).await;
@@ -141,19 +138,17 @@ pub async fn require_bearer(State(oauth): State<OAuth>, mut req: Request, next: 
         .authenticate(req.headers(), req.uri().query(), &path)
         .await
     {
-        Ok(auth) => {
-            req.extensions_mut().insert(auth);
-            next.run(req).await
-        }
+        Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::store::CodeRec;
+    use super::super::store::{CodeRec, NewTokens};
     use super::super::tokens::{ACCESS_PREFIX, REFRESH_PREFIX, TokenHash, mint};
     use super::*;
+    use axum::http::HeaderValue;
 
     /// 403 needs a token without `mcp:tools`, which the HTTP flow never
     /// issues (it is the only scope), so the grant is made in the store.
@@ -161,7 +156,8 @@ mod tests {
     async fn missing_scope_is_403_insufficient_scope() {
         let mut args = super::super::OAuthArgs::new();
         args.users = vec!["u:password-1234".parse().unwrap()];
-        let (oauth, _) = OAuth::new(&args, "http://127.0.0.1:1", super::super::system_clock())
+        let url = "http://127.0.0.1:1".parse().unwrap();
+        let (oauth, _) = OAuth::new(&args, &url, super::super::system_clock())
             .await
             .unwrap();
         let now = oauth.now();
@@ -186,20 +182,34 @@ mod tests {
             .unwrap();
         let (at, at_hash) = mint(ACCESS_PREFIX);
         let (_, rt_hash) = mint(REFRESH_PREFIX);
-        store
-            .activate_grant("fam", at_hash, now + 60, rt_hash, now + 600, now)
-            .await
-            .unwrap();
-        assert!(store.access(&TokenHash::of(&at), now).await.is_some());
+        let tokens = NewTokens {
+            access: at_hash,
+            access_expires_at: now + 60,
+            refresh: rt_hash,
+            refresh_expires_at: now + 600,
+        };
+        store.activate_grant("fam", tokens, now).await.unwrap();
+        assert!(
+            store
+                .access(&TokenHash::of(&at), now)
+                .await
+                .unwrap()
+                .is_some()
+        );
         let mut h = HeaderMap::new();
         h.insert(
             header::AUTHORIZATION,
             HeaderValue::from_str(&format!("Bearer {at}")).unwrap(),
         );
-        let err = oauth.authenticate(&h, None, "/mcp").await.unwrap_err();
+        let Err(Denied::Unauthorized(err)) = oauth.authenticate(&h, None, "/mcp").await else {
+            panic!("refused");
+        };
         assert_eq!(err.status, StatusCode::FORBIDDEN);
-        assert_eq!(err.error, Some("insufficient_scope"));
-        assert!(err.challenge.contains("error=\"insufficient_scope\""));
-        assert!(err.challenge.contains("scope=\"mcp:tools\""));
+        assert_eq!(err.error, Some(ErrorCode::InsufficientScope));
+        let Challenge::Bearer(challenge) = err.challenge else {
+            panic!("a bearer challenge");
+        };
+        assert!(challenge.contains("error=\"insufficient_scope\""));
+        assert!(challenge.contains("scope=\"mcp:tools\""));
     }
 }

@@ -6,14 +6,22 @@
 //! locked down: https only; the host must resolve to public addresses only
 //! (no loopback, private, link-local, CGNAT, multicast, ...), and the
 //! connection is pinned to the address we checked (no DNS rebinding); no
-//! redirects; 5 s timeout; 5 KiB body cap; a global fetch budget. Documents
-//! are cached per their `Cache-Control` (clamped), in the store's client map.
+//! redirects; 5 s timeout; 5 KiB body cap. Fetches are budgeted per
+//! requesting IP (before the DNS lookup), then per document host and in
+//! total (once the address passed), so junk ids from one client cannot use
+//! up the budget real clients need.
+//!
+//! Documents are cached per their `Cache-Control` (clamped), in the store's
+//! client map, and kept past that as the last good copy: a known client is
+//! served it while a refetch is throttled or its host is unreachable, so
+//! its refreshes never depend on the budget.
 //! `--oauth-allow-loopback-cimd` (tests only) lifts the address and https
 //! rules so a local fixture server can be used.
 
+use super::OAuth;
+use super::limits::{Budget, CIMD_GLOBAL, CIMD_PER_HOST, CIMD_PER_IP, ClientKey, Refused};
 use super::register::{MAX_URI_LEN, check_redirect_uri};
-use super::store::{AuthMethod, ClientKind, ClientRec};
-use super::users::Limiter;
+use super::store::{AuthMethod, ClientKind, ClientRec, StoreError};
 use serde::Deserialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
@@ -30,13 +38,9 @@ pub const MIN_CACHE_SECS: u64 = 5 * 60;
 pub const MAX_CACHE_SECS: u64 = 24 * 60 * 60;
 /// When the response says nothing about caching.
 pub const DEFAULT_CACHE_SECS: u64 = 60 * 60;
-/// Document fetches per minute, all hosts together: we must not become a
-/// request amplifier for whoever sends us client ids.
-pub const FETCHES_PER_MINUTE: u32 = 60;
 
 pub struct CimdFetcher {
     allow_loopback: bool,
-    budget: Limiter,
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,17 +60,38 @@ struct Document {
 pub enum CimdError {
     BadUrl(&'static str),
     Blocked,
+    /// The host answered, but not with a usable document.
     Fetch(&'static str),
+    /// The host could not be reached (DNS, connection, timeout, 5xx).
+    Unreachable(&'static str),
     Invalid(&'static str),
+    /// A fetch budget is used up.
     Busy,
+    Store(StoreError),
+}
+
+impl CimdError {
+    /// Whether the last good document may stand in for a fresh one.
+    fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            CimdError::Unreachable(_) | CimdError::Busy | CimdError::Store(_)
+        )
+    }
+}
+
+impl From<Refused> for CimdError {
+    fn from(r: Refused) -> Self {
+        match r {
+            Refused::Wait(_) => CimdError::Busy,
+            Refused::Store(e) => CimdError::Store(e),
+        }
+    }
 }
 
 impl CimdFetcher {
     pub fn new(allow_loopback: bool) -> Self {
-        CimdFetcher {
-            allow_loopback,
-            budget: Limiter::new(FETCHES_PER_MINUTE, 60),
-        }
+        CimdFetcher { allow_loopback }
     }
 
     /// Whether `client_id` is URL-shaped (and so must be a CIMD client).
@@ -110,28 +135,49 @@ impl CimdFetcher {
         Ok(url)
     }
 
-    /// Fetches and validates the document; `now` stamps the cache expiry.
-    pub async fn fetch(&self, client_id: &str, now: u64) -> Result<ClientRec, CimdError> {
-        let url = self.check_url(client_id)?;
-        self.budget.hit("fetch", now).map_err(|_| CimdError::Busy)?;
-        let host = url
-            .host_str()
-            .ok_or(CimdError::BadUrl("no host"))?
-            .to_owned();
+    /// Resolves the host and insists every address is public (unless the
+    /// test flag is set); returns the address to pin the connection to.
+    async fn pick_address(&self, url: &url::Url) -> Result<SocketAddr, CimdError> {
+        let host = url.host_str().ok_or(CimdError::BadUrl("no host"))?;
         let port = url
             .port_or_known_default()
             .ok_or(CimdError::BadUrl("no port"))?;
-        let addr = self.pick_address(&host, port).await?;
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        let addrs: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
+            Ok(ip) => vec![SocketAddr::new(ip, port)],
+            Err(_) => tokio::time::timeout(FETCH_TIMEOUT, tokio::net::lookup_host((bare, port)))
+                .await
+                .map_err(|_| CimdError::Unreachable("dns timeout"))?
+                .map_err(|_| CimdError::Unreachable("dns failure"))?
+                .collect(),
+        };
+        if !self.allow_loopback && addrs.iter().any(|a| !is_public(a.ip())) {
+            return Err(CimdError::Blocked);
+        }
+        addrs
+            .first()
+            .copied()
+            .ok_or(CimdError::Unreachable("no address"))
+    }
 
-        let bare_host = host
+    /// Downloads and validates the document from `addr`; `now` stamps the
+    /// cache expiry.
+    async fn download(
+        &self,
+        url: &url::Url,
+        addr: SocketAddr,
+        now: u64,
+    ) -> Result<ClientRec, CimdError> {
+        let bare_host = url
+            .host_str()
+            .ok_or(CimdError::BadUrl("no host"))?
             .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
+            .trim_end_matches(']');
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(FETCH_TIMEOUT)
             .connect_timeout(FETCH_TIMEOUT)
-            .resolve(&bare_host, addr)
+            .resolve(bare_host, addr)
             // A proxy would resolve the name itself and defeat the pinning.
             .no_proxy()
             .user_agent("crypto-mcp (client metadata fetch)")
@@ -143,7 +189,10 @@ impl CimdFetcher {
                 .header("accept", "application/json")
                 .send()
                 .await
-                .map_err(|_| CimdError::Fetch("request failed"))?;
+                .map_err(|_| CimdError::Unreachable("request failed"))?;
+            if resp.status().is_server_error() {
+                return Err(CimdError::Unreachable("server error"));
+            }
             if resp.status() != reqwest::StatusCode::OK {
                 return Err(CimdError::Fetch("status is not 200"));
             }
@@ -158,7 +207,7 @@ impl CimdFetcher {
             while let Some(chunk) = resp
                 .chunk()
                 .await
-                .map_err(|_| CimdError::Fetch("read failed"))?
+                .map_err(|_| CimdError::Unreachable("read failed"))?
             {
                 if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
                     return Err(CimdError::Fetch("document too large"));
@@ -169,50 +218,82 @@ impl CimdFetcher {
         };
         let (body, cache_secs) = tokio::time::timeout(FETCH_TIMEOUT, fut)
             .await
-            .map_err(|_| CimdError::Fetch("timeout"))??;
+            .map_err(|_| CimdError::Unreachable("timeout"))??;
         let doc: Document =
             serde_json::from_slice(&body).map_err(|_| CimdError::Invalid("not a JSON object"))?;
-        validate(client_id, doc, now, now + cache_secs)
+        validate(url.as_str(), doc, now, now + cache_secs)
     }
 
-    /// Resolves the host and insists every address is public (unless the
-    /// test flag is set); returns the address to pin the connection to.
-    async fn pick_address(&self, host: &str, port: u16) -> Result<SocketAddr, CimdError> {
-        let bare = host.trim_start_matches('[').trim_end_matches(']');
-        let addrs: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
-            Ok(ip) => vec![SocketAddr::new(ip, port)],
-            Err(_) => tokio::time::timeout(FETCH_TIMEOUT, tokio::net::lookup_host((bare, port)))
-                .await
-                .map_err(|_| CimdError::Fetch("dns timeout"))?
-                .map_err(|_| CimdError::Fetch("dns failure"))?
-                .collect(),
-        };
-        if addrs.is_empty() {
-            return Err(CimdError::Fetch("no address"));
-        }
-        if !self.allow_loopback && addrs.iter().any(|a| !is_public(a.ip())) {
-            return Err(CimdError::Blocked);
-        }
-        Ok(addrs[0])
+    /// Fetches within the budgets: the requester's first (it pays for the
+    /// DNS lookup), then, once the address passed, the host's and everyone's.
+    async fn fetch(
+        &self,
+        oauth: &OAuth,
+        url: &url::Url,
+        ip: &ClientKey,
+        now: u64,
+    ) -> Result<ClientRec, CimdError> {
+        oauth
+            .reserve(&[Budget::new("cimd:ip", ip, CIMD_PER_IP)], now)
+            .await?
+            .keep();
+        let addr = self.pick_address(url).await?;
+        let host = url.host_str().unwrap_or_default();
+        oauth
+            .reserve(
+                &[
+                    Budget::new("cimd:host", host, CIMD_PER_HOST),
+                    Budget::global("cimd", CIMD_GLOBAL),
+                ],
+                now,
+            )
+            .await?
+            .keep();
+        self.download(url, addr, now).await
     }
 
-    /// A CIMD client from the cache, or freshly fetched (and then cached).
-    pub(crate) async fn resolve(&self, oauth: &super::OAuth, client_id: &str) -> Option<ClientRec> {
-        let now = oauth.now();
-        if let Some(c) = oauth.inner.store.client(client_id).await
-            && c.kind == ClientKind::Cimd
-            && c.cache_until.is_some_and(|t| t > now)
-        {
-            return Some(c);
-        }
-        match self.fetch(client_id, now).await {
-            Ok(rec) => {
-                let _ = oauth.inner.store.cache_cimd_client(rec.clone()).await;
-                Some(rec)
-            }
+    /// A CIMD client from the cache, or freshly fetched (and then cached),
+    /// or the last good document when a refetch cannot happen now.
+    pub(crate) async fn resolve(
+        &self,
+        oauth: &OAuth,
+        client_id: &str,
+        ip: &ClientKey,
+    ) -> Result<Option<ClientRec>, StoreError> {
+        let url = match self.check_url(client_id) {
+            Ok(url) => url,
             Err(e) => {
                 tracing::info!(%client_id, error = ?e, "client metadata document refused");
-                None
+                return Ok(None);
+            }
+        };
+        let now = oauth.now();
+        let cached = oauth
+            .inner
+            .store
+            .client(client_id)
+            .await?
+            .filter(|c| c.kind == ClientKind::Cimd);
+        if let Some(c) = &cached
+            && c.cache_until.is_some_and(|t| t > now)
+        {
+            return Ok(cached);
+        }
+        match self.fetch(oauth, &url, ip, now).await {
+            Ok(rec) => {
+                if let Err(e) = oauth.inner.store.cache_cimd_client(rec.clone()).await {
+                    tracing::warn!(%client_id, error = %e, "could not cache a client metadata document");
+                }
+                Ok(Some(rec))
+            }
+            Err(e) if e.is_transient() && cached.is_some() => {
+                tracing::info!(%client_id, error = ?e, "serving the last good client metadata document");
+                Ok(cached)
+            }
+            Err(CimdError::Store(e)) => Err(e),
+            Err(e) => {
+                tracing::info!(%client_id, error = ?e, "client metadata document refused");
+                Ok(None)
             }
         }
     }
@@ -400,28 +481,19 @@ mod tests {
     #[tokio::test]
     async fn private_hosts_are_blocked_before_any_connection() {
         let f = CimdFetcher::new(false);
-        assert_eq!(
-            f.fetch("https://127.0.0.1/client.json", 0)
-                .await
-                .unwrap_err(),
-            CimdError::Blocked
-        );
-        assert_eq!(
-            f.fetch("https://10.0.0.1/client.json", 0)
-                .await
-                .unwrap_err(),
-            CimdError::Blocked
-        );
-        assert_eq!(
-            f.fetch("https://[::1]/client.json", 0).await.unwrap_err(),
-            CimdError::Blocked
-        );
-        assert_eq!(
-            f.fetch("https://localhost/client.json", 0)
-                .await
-                .unwrap_err(),
-            CimdError::Blocked
-        );
+        for id in [
+            "https://127.0.0.1/client.json",
+            "https://10.0.0.1/client.json",
+            "https://[::1]/client.json",
+            "https://localhost/client.json",
+        ] {
+            let url = f.check_url(id).unwrap();
+            assert_eq!(
+                f.pick_address(&url).await.unwrap_err(),
+                CimdError::Blocked,
+                "{id}"
+            );
+        }
     }
 
     #[test]

@@ -17,8 +17,9 @@ pub const DEFAULT_REFRESH_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60)
 #[derive(clap::Args, Debug, Clone)]
 pub struct OAuthArgs {
     /// A user as `name:secret`, where secret is an argon2 PHC hash (see
-    /// `crypto-mcp hash-password`) or, with a warning, a plain password.
-    /// Repeatable. `MCP_USERS` holds whitespace-separated entries.
+    /// `crypto-mcp hash-password`) or, with a warning, a plain password of
+    /// at least 12 characters. Names are case-insensitive. Repeatable.
+    /// `MCP_USERS` holds whitespace-separated entries.
     #[arg(long = "user", value_name = "NAME:SECRET")]
     pub users: Vec<Secretish>,
 
@@ -128,31 +129,53 @@ impl OAuthArgs {
     }
 }
 
+/// Why a duration such as `--access-token-ttl` was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DurationError {
+    NotANumber(String),
+    Unit(String),
+    TooLarge(String),
+    Zero,
+}
+
+impl std::fmt::Display for DurationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DurationError::NotANumber(s) => {
+                write!(f, "invalid duration {s:?}: expected e.g. 90s, 15m, 1h, 30d")
+            }
+            DurationError::Unit(s) => {
+                write!(f, "invalid duration unit in {s:?}: use s, m, h, d or w")
+            }
+            DurationError::TooLarge(s) => write!(f, "duration {s:?} too large"),
+            DurationError::Zero => f.write_str("duration must be positive"),
+        }
+    }
+}
+
+impl std::error::Error for DurationError {}
+
 /// Parses "90s", "15m", "1h", "30d", "2w" or a bare number of seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, DurationError> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
     let n: u64 = num
         .parse()
-        .map_err(|_| format!("invalid duration {s:?}: expected e.g. 90s, 15m, 1h, 30d"))?;
+        .map_err(|_| DurationError::NotANumber(s.to_owned()))?;
     let mult = match unit.trim() {
         "" | "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" => 86_400,
         "w" => 7 * 86_400,
-        _ => {
-            return Err(format!(
-                "invalid duration unit in {s:?}: use s, m, h, d or w"
-            ));
-        }
+        _ => return Err(DurationError::Unit(s.to_owned())),
     };
     let secs = n
         .checked_mul(mult)
-        .ok_or_else(|| format!("duration {s:?} too large"))?;
+        .ok_or_else(|| DurationError::TooLarge(s.to_owned()))?;
     if secs == 0 {
-        return Err("duration must be positive".into());
+        return Err(DurationError::Zero);
     }
     Ok(Duration::from_secs(secs))
 }
@@ -169,9 +192,12 @@ mod tests {
             Duration::from_secs(2_592_000)
         );
         assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
-        assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("1y").is_err());
-        assert!(parse_duration("h").is_err());
+        assert_eq!(parse_duration("0s"), Err(DurationError::Zero));
+        assert_eq!(parse_duration("1y"), Err(DurationError::Unit("1y".into())));
+        assert_eq!(
+            parse_duration("h"),
+            Err(DurationError::NotANumber("h".into()))
+        );
     }
 
     #[derive(clap::Parser, Debug)]

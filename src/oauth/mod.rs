@@ -12,35 +12,50 @@
 //! - **Opaque tokens, hashed at rest.** Tokens are 256-bit random strings; the
 //!   store keeps SHA-256 hashes only, so a leaked state file or memory dump
 //!   yields no usable token, and a bearer check is one hash-map lookup.
-//! - **Storage is a trait of whole operations** ([`store::Store`]): the
-//!   in-memory store is the first implementation; a shared one comes next.
+//! - **Storage is a trait of whole operations** ([`store::Store`]), the
+//!   throttles and shared keys included: the in-memory store is the first
+//!   implementation; a shared one comes next.
+//!
+//! Layout: `metadata` (discovery), `register` (DCR) and `cimd` (client
+//! documents), `clients` (resolving and authenticating a client),
+//! `authorize` (the page) and `signin` (its answer) with `cookies`, `device`
+//! and `users`/`password`, `token` and `revoke`, `bearer` (the resource
+//! server's guard), `limits` (per-client budgets), `store` (storage) and
+//! `persist` (the state file), `error` (every error's wire form).
 //!
 //! Scopes: a single honest scope, `mcp:tools` (call the read-only market-data
 //! tools), which is also the default when a client asks for none.
 //!
 //! Wiring (in the application):
 //! ```ignore
-//! let (oauth, startup) = OAuth::new(&cfg.oauth, &cfg.public_url, oauth::system_clock()).await?;
+//! let (oauth, startup) = OAuth::new(&cfg.oauth, &public_url, oauth::system_clock()).await?;
 //! eprint!("{}", startup.message()); // once, to stderr: never into logs
 //! let mcp = Router::new()
 //!     .route("/", post(mcp_post).get(mcp_get))
 //!     .route("/mcp", post(mcp_post).get(mcp_get).delete(mcp_delete))
 //!     .route_layer(middleware::from_fn_with_state(oauth.clone(), oauth::require_bearer));
 //! let app = oauth::router().with_state(oauth).merge(mcp.with_state(app_state));
-//! // Serve with `into_make_service_with_connect_info::<SocketAddr>()` so login
-//! // and registration throttling see client IPs (or set MCP_CLIENT_IP_HEADER).
+//! // Serve with `into_make_service_with_connect_info::<SocketAddr>()` so the
+//! // per-client budgets see client IPs (or set MCP_CLIENT_IP_HEADER), and
+//! // call `oauth.flush_state()` once serving has stopped.
 //! ```
 
 pub mod authorize;
 pub mod bearer;
 pub mod cimd;
+pub mod clients;
 pub mod config;
+pub mod cookies;
+pub mod device;
 pub mod error;
+pub mod limits;
 pub mod metadata;
 pub mod page;
+pub mod password;
 pub mod persist;
 pub mod register;
 pub mod revoke;
+pub mod signin;
 pub mod store;
 pub mod token;
 pub mod tokens;
@@ -54,13 +69,16 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 
-pub use bearer::{Authenticated, require_bearer};
+pub use bearer::require_bearer;
 pub use config::{AuthMode, OAuthArgs, auth_none_warning};
 pub use error::{ErrorCode, OAuthError, OAuthSetupError};
-pub use users::{PasswordError, Startup, hash_password, hash_password_from_reader};
+pub use password::{PasswordError, hash_password, hash_password_from_reader};
+pub use users::Startup;
 
-use store::{MemoryStore, Store};
-use users::{Limiter, Users};
+use crate::config::PublicUrl;
+use limits::ClientKey;
+use store::{MemoryStore, Store, StoreLimits};
+use users::Users;
 
 /// The one scope: permission to list and call the (read-only) tools.
 pub const SCOPE_TOOLS: &str = "mcp:tools";
@@ -86,11 +104,6 @@ pub const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 /// Request body cap for the form and JSON endpoints: real requests are a few
 /// hundred bytes; a registration with 10 long redirect URIs fits easily.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
-/// Registrations per client IP per window (ChatGPT shares egress IPs, so
-/// this is generous) and in total per window.
-pub const REGISTER_PER_IP: u32 = 30;
-pub const REGISTER_GLOBAL: u32 = 300;
-pub const REGISTER_WINDOW_SECS: u64 = 10 * 60;
 
 /// Injected time source so expiry tests never sleep.
 pub type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
@@ -112,6 +125,7 @@ pub(crate) struct Inner {
     pub prm_root_url: String,
     pub prm_mcp_url: String,
     pub store: Arc<dyn Store>,
+    /// The same store as `store`, for the state file and diagnostics.
     pub memory: Arc<MemoryStore>,
     pub users: Users,
     pub clock: Clock,
@@ -120,13 +134,11 @@ pub(crate) struct Inner {
     pub allow_signup: bool,
     pub secure_cookies: bool,
     pub client_ip_header: Option<axum::http::HeaderName>,
-    pub login_by_account: Limiter,
-    pub login_by_ip: Limiter,
-    pub register_by_ip: Limiter,
-    pub register_global: Limiter,
     pub cimd: cimd::CimdFetcher,
     pub state_file: Option<std::path::PathBuf>,
     pub scope_string: String,
+    /// The device-cookie signing key, read from the store once.
+    pub device_key: tokio::sync::OnceCell<[u8; 32]>,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -138,34 +150,45 @@ impl std::fmt::Debug for OAuth {
 }
 
 impl OAuth {
-    /// Builds the server. `public_url` is the issuer, without trailing slash.
-    /// The returned [`Startup`] holds warnings and, when no user is
-    /// configured, a generated `admin` password: print it once to stderr.
+    /// Builds the server with the in-memory store. The returned [`Startup`]
+    /// holds warnings and, when no user is configured, a generated `admin`
+    /// password: print it once to stderr.
     pub async fn new(
         args: &OAuthArgs,
-        public_url: &str,
+        public_url: &PublicUrl,
         clock: Clock,
     ) -> Result<(Self, Startup), OAuthSetupError> {
-        let issuer = validate_public_url(public_url)?;
+        Self::with_limits(args, public_url, clock, StoreLimits::default()).await
+    }
+
+    /// [`OAuth::new`] with other store caps (tests lower them).
+    pub async fn with_limits(
+        args: &OAuthArgs,
+        public_url: &PublicUrl,
+        clock: Clock,
+        limits: StoreLimits,
+    ) -> Result<(Self, Startup), OAuthSetupError> {
+        let issuer = public_url.to_string();
         let (users, mut startup) = Users::from_args(args).await?;
-        let secure_cookies = issuer.starts_with("https://");
+        let secure_cookies = public_url.is_https();
         if !secure_cookies {
             startup.warnings.push(format!(
                 "PUBLIC_URL {issuer} is not https: tokens and passwords travel in clear text; \
                  use this only on loopback"
             ));
         }
-        let memory = Arc::new(MemoryStore::new());
+        let memory = Arc::new(MemoryStore::new(limits));
         let now = unix(&clock);
-        if let Some(path) = &args.state_file
-            && let Some(snap) = persist::load(path)?
-        {
-            memory.restore(snap, now);
+        if let Some(path) = &args.state_file {
+            persist::remove_stale_temporaries(path);
+            if let Some(snap) = persist::load(path)? {
+                memory.restore(snap, now);
+            }
         }
         let client_ip_header = match &args.client_ip_header {
             Some(h) => Some(
                 axum::http::HeaderName::try_from(h.as_str())
-                    .map_err(|_| OAuthSetupError::User(format!("bad header name {h:?}")))?,
+                    .map_err(|_| OAuthSetupError::ClientIpHeader(h.clone()))?,
             ),
             None => None,
         };
@@ -184,16 +207,10 @@ impl OAuth {
             allow_signup: args.allow_signup,
             secure_cookies,
             client_ip_header,
-            login_by_account: Limiter::new(
-                users::LOGIN_FAILURES_PER_ACCOUNT,
-                users::LOGIN_WINDOW_SECS,
-            ),
-            login_by_ip: Limiter::new(users::LOGIN_FAILURES_PER_IP, users::LOGIN_WINDOW_SECS),
-            register_by_ip: Limiter::new(REGISTER_PER_IP, REGISTER_WINDOW_SECS),
-            register_global: Limiter::new(REGISTER_GLOBAL, REGISTER_WINDOW_SECS),
             cimd: cimd::CimdFetcher::new(args.oauth_allow_loopback_cimd),
             state_file: args.state_file.clone(),
             scope_string: SCOPES_SUPPORTED.join(" "),
+            device_key: tokio::sync::OnceCell::new(),
         });
         spawn_sweeper(Arc::downgrade(&inner));
         if let Some(path) = &args.state_file {
@@ -201,7 +218,7 @@ impl OAuth {
             // wrong permissions) rather than losing state at the first change.
             persist::write_snapshot(&memory, path)
                 .await
-                .map_err(|e| OAuthSetupError::StateFile(format!("{}: {e}", path.display())))?;
+                .map_err(|e| OAuthSetupError::state_file(path, error::StateFileProblem::Io(e)))?;
             persist::spawn_writer(Arc::downgrade(&memory), memory.changed(), path.clone());
         }
         Ok((OAuth { inner }, startup))
@@ -258,7 +275,7 @@ impl OAuth {
     }
 
     /// Writes the state file now (if configured). The background writer does
-    /// this after every change; call it at shutdown and in tests.
+    /// this shortly after changes; call it at shutdown and in tests.
     pub async fn flush_state(&self) -> std::io::Result<()> {
         match &self.inner.state_file {
             Some(p) => persist::write_snapshot(&self.inner.memory, p).await,
@@ -269,7 +286,9 @@ impl OAuth {
     /// Sweeps expired entries now (the background sweeper does this every
     /// minute; tests with an injected clock call it directly).
     pub async fn sweep_now(&self) {
-        self.inner.store.sweep(self.now()).await;
+        if let Err(e) = self.inner.store.sweep(self.now()).await {
+            tracing::warn!(error = %e, "sweep failed");
+        }
     }
 
     /// Sizes of the store's maps (diagnostics, tests).
@@ -281,9 +300,9 @@ impl OAuth {
         unix(&self.inner.clock)
     }
 
-    /// The client IP used for throttling: the trusted proxy header if
-    /// configured, else the socket peer (if the server provides it).
-    pub(crate) fn client_ip(&self, headers: &HeaderMap, ext: &axum::http::Extensions) -> String {
+    /// Who a request is, for the per-client budgets: the trusted proxy
+    /// header if configured, else the socket peer (if the server provides it).
+    pub(crate) fn client_ip(&self, headers: &HeaderMap, ext: &axum::http::Extensions) -> ClientKey {
         if let Some(h) = &self.inner.client_ip_header
             && let Some(v) = headers.get(h).and_then(|v| v.to_str().ok())
         {
@@ -291,12 +310,12 @@ impl OAuth {
             // earlier ones in a list like X-Forwarded-For are client-supplied.
             let last = v.rsplit(',').next().unwrap_or("").trim();
             if !last.is_empty() && last.len() <= 64 {
-                return last.to_owned();
+                return ClientKey::from_header(last);
             }
         }
         ext.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_owned())
+            .map(|c| ClientKey::from_ip(c.0.ip()))
+            .unwrap_or_else(ClientKey::unknown)
     }
 }
 
@@ -318,29 +337,6 @@ fn quote_safe(s: &str) -> String {
         .collect()
 }
 
-fn validate_public_url(public_url: &str) -> Result<String, OAuthSetupError> {
-    let trimmed = public_url.trim_end_matches('/');
-    let url = url::Url::parse(trimmed)
-        .map_err(|e| OAuthSetupError::PublicUrl(format!("{public_url:?}: {e}")))?;
-    if !matches!(url.scheme(), "https" | "http") {
-        return Err(OAuthSetupError::PublicUrl("must be http(s)".into()));
-    }
-    if url.host_str().is_none()
-        || !url.username().is_empty()
-        || url.password().is_some()
-        || url.query().is_some()
-        || url.fragment().is_some()
-        || url.path() != "/"
-    {
-        return Err(OAuthSetupError::PublicUrl(format!(
-            "{public_url:?} must be scheme://host[:port] with no path, query or credentials"
-        )));
-    }
-    // `Url` lower-cases the host; the issuer must be what clients will see.
-    let canonical = url.as_str().trim_end_matches('/').to_owned();
-    Ok(canonical)
-}
-
 fn spawn_sweeper(inner: Weak<Inner>) {
     if tokio::runtime::Handle::try_current().is_err() {
         return;
@@ -352,7 +348,9 @@ fn spawn_sweeper(inner: Weak<Inner>) {
             tick.tick().await;
             let Some(inner) = inner.upgrade() else { return };
             let now = unix(&inner.clock);
-            inner.store.sweep(now).await;
+            if let Err(e) = inner.store.sweep(now).await {
+                tracing::warn!(error = %e, "sweep failed");
+            }
         }
     });
 }
@@ -376,7 +374,7 @@ pub fn router() -> Router<OAuth> {
         )
         .route(
             "/authorize",
-            get(authorize::authorize_get).post(authorize::authorize_post),
+            get(authorize::authorize_get).post(signin::authorize_post),
         )
         .route("/token", post(token::token))
         .route("/register", post(register::register))
@@ -387,22 +385,6 @@ pub fn router() -> Router<OAuth> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn public_url_rules() {
-        assert_eq!(
-            validate_public_url("https://Example.COM/").unwrap(),
-            "https://example.com"
-        );
-        assert_eq!(
-            validate_public_url("http://127.0.0.1:8080").unwrap(),
-            "http://127.0.0.1:8080"
-        );
-        assert!(validate_public_url("https://example.com/base").is_err());
-        assert!(validate_public_url("https://u:p@example.com").is_err());
-        assert!(validate_public_url("ftp://example.com").is_err());
-        assert!(validate_public_url("https://example.com?x=1").is_err());
-    }
 
     #[test]
     fn quote_safe_strips_injection() {

@@ -7,7 +7,8 @@
 //! unverified. Redirect URIs must be https, or http on a loopback host; they
 //! are later matched exactly (only a loopback port may vary, RFC 8252 §7.3).
 
-use super::error::OAuthError;
+use super::error::{ErrorCode, OAuthError};
+use super::limits::{Budget, REGISTER_GLOBAL, REGISTER_PER_IP};
 use super::store::{AuthMethod, ClientKind, ClientRec, StoreError};
 use super::tokens::{CLIENT_SECRET_PREFIX, TokenHash, mint};
 use super::{OAuth, SCOPE_TOOLS};
@@ -161,31 +162,32 @@ async fn register_inner(
 ) -> Result<Response, OAuthError> {
     let now = oauth.now();
     let ip = oauth.client_ip(headers, ext);
+    // Every registration counts, valid or not: the budget bounds the work.
     oauth
-        .inner
-        .register_global
-        .hit("global", now)
-        .and_then(|()| oauth.inner.register_by_ip.hit(&ip, now))
-        .map_err(OAuthError::too_many_requests)?;
+        .reserve(
+            &[
+                Budget::new("register:ip", &ip, REGISTER_PER_IP),
+                Budget::global("register", REGISTER_GLOBAL),
+            ],
+            now,
+        )
+        .await?
+        .keep();
 
     let req: RegisterRequest = serde_json::from_slice(body)
         .map_err(|_| OAuthError::invalid_metadata("body must be a JSON client metadata object"))?;
 
     let uris = req.redirect_uris.ok_or_else(|| {
-        OAuthError::new(
-            super::ErrorCode::InvalidRedirectUri,
-            "redirect_uris is required",
-        )
+        OAuthError::new(ErrorCode::InvalidRedirectUri, "redirect_uris is required")
     })?;
     if uris.is_empty() || uris.len() > MAX_REDIRECT_URIS {
         return Err(OAuthError::new(
-            super::ErrorCode::InvalidRedirectUri,
+            ErrorCode::InvalidRedirectUri,
             format!("redirect_uris must hold 1 to {MAX_REDIRECT_URIS} URIs"),
         ));
     }
     for u in &uris {
-        check_redirect_uri(u)
-            .map_err(|why| OAuthError::new(super::ErrorCode::InvalidRedirectUri, why))?;
+        check_redirect_uri(u).map_err(|why| OAuthError::new(ErrorCode::InvalidRedirectUri, why))?;
     }
 
     let method = match req.token_endpoint_auth_method.as_deref() {
@@ -292,11 +294,11 @@ async fn register_inner(
         Ok(()) => {}
         Err(StoreError::Full) => {
             return Err(OAuthError::new(
-                super::ErrorCode::TemporarilyUnavailable,
+                ErrorCode::TemporarilyUnavailable,
                 "too many registered clients; try again later",
             ));
         }
-        Err(_) => return Err(OAuthError::server_error()),
+        Err(e) => return Err(e.into()),
     }
     tracing::info!(%client_id, auth_method = method.as_str(), "client registered");
 

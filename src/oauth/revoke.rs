@@ -4,13 +4,13 @@
 //! clients, get the same `200` so the endpoint reveals nothing.
 
 use super::OAuth;
+use super::clients::{FormCredentials, MAX_CREDENTIAL_LEN};
 use super::error::{OAuthError, no_store};
 use super::store::Revoked;
-use super::token::authenticate_client;
 use super::tokens::TokenHash;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{Extensions, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
@@ -26,39 +26,35 @@ pub struct RevokeForm {
 pub async fn revoke(
     State(oauth): State<OAuth>,
     headers: HeaderMap,
+    ext: Extensions,
     form: Result<Form<RevokeForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = form else {
         return OAuthError::invalid_request("expected an application/x-www-form-urlencoded body")
             .into_response();
     };
-    let client = match authenticate_client(
-        &oauth,
-        &headers,
-        f.client_id.as_deref(),
-        f.client_secret.as_deref(),
-    )
-    .await
-    {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
+    let result = async {
+        let creds = FormCredentials {
+            client_id: f.client_id,
+            client_secret: f.client_secret,
+        };
+        let ip = oauth.client_ip(&headers, &ext);
+        let client = oauth.authenticate_client(&headers, creds, &ip).await?;
+        let token = f
+            .token
+            .filter(|t| !t.is_empty() && t.len() <= MAX_CREDENTIAL_LEN)
+            .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+        let outcome = oauth
+            .inner
+            .store
+            .revoke_token(&TokenHash::of(&token), &client.client_id)
+            .await?;
+        if outcome != Revoked::Nothing {
+            tracing::info!(client_id = %client.client_id, ?outcome, "token revoked");
+        }
+        let mut r = StatusCode::OK.into_response();
+        no_store(&mut r);
+        Ok::<_, OAuthError>(r)
     };
-    let Some(token) = f
-        .token
-        .as_deref()
-        .filter(|t| !t.is_empty() && t.len() <= 1024)
-    else {
-        return OAuthError::invalid_request("token is required").into_response();
-    };
-    let outcome = oauth
-        .inner
-        .store
-        .revoke_token(&TokenHash::of(token), &client.client_id)
-        .await;
-    if outcome != Revoked::Nothing {
-        tracing::info!(client_id = %client.client_id, ?outcome, "token revoked");
-    }
-    let mut r = StatusCode::OK.into_response();
-    no_store(&mut r);
-    r
+    result.await.unwrap_or_else(IntoResponse::into_response)
 }

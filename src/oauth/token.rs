@@ -1,16 +1,17 @@
-//! `/token`: the `authorization_code` and `refresh_token` grants, plus the
-//! client authentication shared with `/revoke`.
+//! `/token`: the `authorization_code` and `refresh_token` grants.
 //!
-//! A code is taken from the store exactly once; a replay revokes every token
-//! issued from it. Refresh tokens rotate: during a short grace window the
-//! previous token yields the *same* successor (so ChatGPT's parallel refreshes
-//! all end up with one valid token), and reuse after the window revokes the
-//! whole grant. Responses carry `Cache-Control: no-store`.
+//! The form is parsed into a [`TokenRequest`] first, the client is
+//! authenticated once, and only then is the grant run. A code is taken from
+//! the store exactly once; a replay revokes every token issued from it.
+//! Refresh tokens rotate: during a short grace window the previous token
+//! yields the *same* successor (so ChatGPT's parallel refreshes all end up
+//! with one valid token), and reuse after the window revokes the whole
+//! grant. Responses carry `Cache-Control: no-store`.
 
-use super::authorize::take_code;
+use super::clients::{FormCredentials, MAX_CREDENTIAL_LEN};
 use super::error::{ErrorCode, OAuthError, no_store};
 use super::register::parse_scope;
-use super::store::{AuthMethod, ClientRec, GrantInfo, Rotate, RotateReq, TakeCode};
+use super::store::{ClientRec, GrantInfo, NewTokens, Rotate, RotateReq, TakeCode};
 use super::tokens::{
     ACCESS_PREFIX, REFRESH_PREFIX, TokenHash, format_secret, is_valid_pkce_verifier, mint,
     pkce_s256_matches, random_bytes, successor_pad, xor32,
@@ -18,12 +19,12 @@ use super::tokens::{
 use super::{OAuth, REFRESH_GRACE_SECS};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{Extensions, HeaderMap};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
 
+/// The form as sent; [`TokenForm::parse`] turns it into what it asks for.
 #[derive(Deserialize)]
 pub struct TokenForm {
     grant_type: Option<String>,
@@ -46,104 +47,72 @@ impl std::fmt::Debug for TokenForm {
     }
 }
 
-/// Longest credential accepted in a form or header field.
-const MAX_CREDENTIAL_LEN: usize = 1024;
-
-fn decode_form_component(s: &str) -> String {
-    url::form_urlencoded::parse(format!("v={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
+/// A token request whose parameters are all present and well-formed.
+enum TokenRequest {
+    AuthorizationCode {
+        code: String,
+        redirect_uri: String,
+        verifier: String,
+        resource: Option<String>,
+    },
+    RefreshToken {
+        refresh_token: String,
+        /// `None`: the grant's scopes.
+        scopes: Option<Vec<String>>,
+        resource: Option<String>,
+    },
 }
 
-/// `Authorization: Basic` client credentials (RFC 6749 §2.3.1: each part
-/// form-urlencoded). `Err` if the header is present but malformed.
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
-    let Some(v) = headers.get(header::AUTHORIZATION) else {
-        return Ok(None);
-    };
-    let bad =
-        || OAuthError::invalid_client("malformed Basic credentials").with_basic_challenge(true);
-    let v = v.to_str().map_err(|_| bad())?;
-    let Some((scheme, rest)) = v.split_once(' ') else {
-        return Err(bad());
-    };
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(OAuthError::invalid_request(
-            "unsupported Authorization scheme",
-        ));
-    }
-    if rest.len() > 2 * MAX_CREDENTIAL_LEN {
-        return Err(bad());
-    }
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(rest.trim())
-        .map_err(|_| bad())?;
-    let s = String::from_utf8(raw).map_err(|_| bad())?;
-    let (id, secret) = s.split_once(':').ok_or_else(bad)?;
-    Ok(Some((
-        decode_form_component(id),
-        decode_form_component(secret),
-    )))
+/// A credential-sized, non-empty parameter.
+fn credential(value: Option<String>, missing: &'static str) -> Result<String, OAuthError> {
+    value
+        .filter(|v| !v.is_empty() && v.len() <= MAX_CREDENTIAL_LEN)
+        .ok_or_else(|| OAuthError::invalid_request(missing))
 }
 
-/// Authenticates the calling client per its registration.
-pub(crate) async fn authenticate_client(
-    oauth: &OAuth,
-    headers: &HeaderMap,
-    form_client_id: Option<&str>,
-    form_secret: Option<&str>,
-) -> Result<ClientRec, OAuthError> {
-    let basic = basic_credentials(headers)?;
-    let used_basic = basic.is_some();
-    let form_secret = form_secret.filter(|s| !s.is_empty());
-    let (client_id, secret) = match basic {
-        Some((id, secret)) => {
-            if form_secret.is_some() {
-                return Err(OAuthError::invalid_request(
-                    "use one client authentication method, not several",
+impl TokenForm {
+    fn parse(self, oauth: &OAuth) -> Result<(FormCredentials, TokenRequest), OAuthError> {
+        let creds = FormCredentials {
+            client_id: self.client_id,
+            client_secret: self.client_secret,
+        };
+        let resource = oauth.parse_resource(self.resource.as_deref())?;
+        let request = match self.grant_type.as_deref() {
+            Some("authorization_code") => TokenRequest::AuthorizationCode {
+                code: credential(self.code, "code is required")?,
+                verifier: self.code_verifier.ok_or_else(|| {
+                    OAuthError::invalid_request("code_verifier is required (PKCE)")
+                })?,
+                redirect_uri: self
+                    .redirect_uri
+                    .ok_or_else(|| OAuthError::invalid_request("redirect_uri is required"))?,
+                resource,
+            },
+            Some("refresh_token") => TokenRequest::RefreshToken {
+                refresh_token: credential(self.refresh_token, "refresh_token is required")?,
+                scopes: match self.scope.as_deref().map(parse_scope) {
+                    None => None,
+                    Some(Ok(s)) if s.is_empty() => None,
+                    Some(Ok(s)) => Some(s),
+                    Some(Err(_)) => {
+                        return Err(OAuthError::new(
+                            ErrorCode::InvalidScope,
+                            "unknown scope requested",
+                        ));
+                    }
+                },
+                resource,
+            },
+            None => return Err(OAuthError::invalid_request("grant_type is required")),
+            Some(_) => {
+                return Err(OAuthError::new(
+                    ErrorCode::UnsupportedGrantType,
+                    "supported grant types: authorization_code, refresh_token",
                 ));
             }
-            if form_client_id.is_some_and(|f| f != id) {
-                return Err(OAuthError::invalid_request(
-                    "client_id does not match credentials",
-                ));
-            }
-            (id, Some(secret))
-        }
-        None => match form_client_id {
-            Some(id) => (id.to_owned(), form_secret.map(str::to_owned)),
-            None => {
-                return Err(OAuthError::invalid_client(
-                    "client authentication is required",
-                ));
-            }
-        },
-    };
-    let fail = |why: &'static str| OAuthError::invalid_client(why).with_basic_challenge(used_basic);
-    if client_id.len() > MAX_CREDENTIAL_LEN
-        || secret
-            .as_ref()
-            .is_some_and(|s| s.len() > MAX_CREDENTIAL_LEN)
-    {
-        return Err(fail("client authentication failed"));
+        };
+        Ok((creds, request))
     }
-    let Some(client) = oauth.resolve_client(&client_id).await else {
-        return Err(fail("unknown client"));
-    };
-    let secret_ok = |s: &Option<String>| match (&client.secret_hash, s) {
-        (Some(h), Some(s)) => TokenHash::of(s).ct_eq(h),
-        _ => false,
-    };
-    let ok = match client.auth_method {
-        AuthMethod::None => !used_basic && secret.is_none(),
-        AuthMethod::ClientSecretBasic => used_basic && secret_ok(&secret),
-        AuthMethod::ClientSecretPost => !used_basic && secret_ok(&secret),
-    };
-    if !ok {
-        return Err(fail("client authentication failed"));
-    }
-    Ok(client)
 }
 
 fn token_response(access: &str, refresh: &str, info: &GrantInfo, expires_in: u64) -> Response {
@@ -162,6 +131,7 @@ fn token_response(access: &str, refresh: &str, info: &GrantInfo, expires_in: u64
 pub async fn token(
     State(oauth): State<OAuth>,
     headers: HeaderMap,
+    ext: Extensions,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = form else {
@@ -170,58 +140,38 @@ pub async fn token(
         )
         .into_response();
     };
-    let result = match f.grant_type.as_deref() {
-        Some("authorization_code") => code_grant(&oauth, &headers, &f).await,
-        Some("refresh_token") => refresh_grant(&oauth, &headers, &f).await,
-        None => Err(OAuthError::invalid_request("grant_type is required")),
-        Some(_) => Err(OAuthError::new(
-            ErrorCode::UnsupportedGrantType,
-            "supported grant types: authorization_code, refresh_token",
-        )),
+    let result = async {
+        let (creds, request) = f.parse(&oauth)?;
+        let ip = oauth.client_ip(&headers, &ext);
+        let client = oauth.authenticate_client(&headers, creds, &ip).await?;
+        let response = match request {
+            TokenRequest::AuthorizationCode {
+                code,
+                redirect_uri,
+                verifier,
+                resource,
+            } => code_grant(&oauth, &client, &code, &redirect_uri, &verifier, resource).await?,
+            TokenRequest::RefreshToken {
+                refresh_token,
+                scopes,
+                resource,
+            } => refresh_grant(&oauth, &client, &refresh_token, scopes, resource).await?,
+        };
+        Ok::<_, OAuthError>(response)
     };
-    result.unwrap_or_else(IntoResponse::into_response)
+    result.await.unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn code_grant(
     oauth: &OAuth,
-    headers: &HeaderMap,
-    f: &TokenForm,
+    client: &ClientRec,
+    code: &str,
+    redirect_uri: &str,
+    verifier: &str,
+    resource: Option<String>,
 ) -> Result<Response, OAuthError> {
-    let client = authenticate_client(
-        oauth,
-        headers,
-        f.client_id.as_deref(),
-        f.client_secret.as_deref(),
-    )
-    .await?;
-    let code = f
-        .code
-        .as_deref()
-        .filter(|c| !c.is_empty() && c.len() <= MAX_CREDENTIAL_LEN)
-        .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
-    let verifier = f
-        .code_verifier
-        .as_deref()
-        .ok_or_else(|| OAuthError::invalid_request("code_verifier is required (PKCE)"))?;
-    let redirect_uri = f
-        .redirect_uri
-        .as_deref()
-        .ok_or_else(|| OAuthError::invalid_request("redirect_uri is required"))?;
-    let resource = match f.resource.as_deref() {
-        None => None,
-        Some(r) => Some(
-            oauth
-                .canonical_resource(r)
-                .ok_or_else(|| {
-                    OAuthError::new(
-                        ErrorCode::InvalidTarget,
-                        "resource is not served by this server",
-                    )
-                })?
-                .to_owned(),
-        ),
-    };
-    let rec = match take_code(oauth, code).await {
+    let store = oauth.inner.store.as_ref();
+    let rec = match store.take_code(&TokenHash::of(code), oauth.now()).await? {
         TakeCode::Ok(rec) => rec,
         TakeCode::Replayed => {
             tracing::warn!(client_id = %client.client_id, "authorization code replayed; grant revoked");
@@ -234,50 +184,45 @@ async fn code_grant(
         }
     };
     // The code is spent from here on: any mismatch also kills its grant.
-    let reject = async |e: OAuthError| {
-        oauth.inner.store.revoke_grant(&rec.family).await;
-        Err(e)
-    };
-    if rec.client_id != client.client_id {
-        return reject(OAuthError::invalid_grant(
+    let mismatch = if rec.client_id != client.client_id {
+        Some(OAuthError::invalid_grant(
             "code was issued to another client",
         ))
-        .await;
-    }
-    if rec.redirect_uri != redirect_uri {
-        return reject(OAuthError::invalid_grant(
+    } else if rec.redirect_uri != redirect_uri {
+        Some(OAuthError::invalid_grant(
             "redirect_uri does not match the authorization request",
         ))
-        .await;
-    }
-    if !is_valid_pkce_verifier(verifier) || !pkce_s256_matches(verifier, &rec.code_challenge) {
-        return reject(OAuthError::invalid_grant("PKCE verification failed")).await;
-    }
-    if let Some(r) = resource
-        && r != rec.resource
+    } else if !is_valid_pkce_verifier(verifier) || !pkce_s256_matches(verifier, &rec.code_challenge)
     {
-        return reject(OAuthError::new(
+        Some(OAuthError::invalid_grant("PKCE verification failed"))
+    } else if resource.is_some_and(|r| r != rec.resource) {
+        Some(OAuthError::new(
             ErrorCode::InvalidTarget,
             "resource differs from the authorization request",
         ))
-        .await;
+    } else {
+        None
+    };
+    if let Some(e) = mismatch {
+        store.revoke_grant(&rec.family).await?;
+        return Err(e);
     }
     let now = oauth.now();
     let (access, access_hash) = mint(ACCESS_PREFIX);
     let (refresh, refresh_hash) = mint(REFRESH_PREFIX);
-    let info = oauth
-        .inner
-        .store
-        .activate_grant(
-            &rec.family,
-            access_hash,
-            now + oauth.inner.access_ttl,
-            refresh_hash,
-            now + oauth.inner.refresh_ttl,
-            now,
-        )
+    let tokens = NewTokens {
+        access: access_hash,
+        access_expires_at: now + oauth.inner.access_ttl,
+        refresh: refresh_hash,
+        refresh_expires_at: now + oauth.inner.refresh_ttl,
+    };
+    let info = store
+        .activate_grant(&rec.family, tokens, now)
         .await
-        .map_err(|_| OAuthError::invalid_grant("invalid or expired authorization code"))?;
+        .map_err(|e| {
+            OAuthError::invalid_grant("invalid or expired authorization code").because(e)
+        })?;
+    store.touch_user(&info.user, now).await?;
     tracing::info!(client_id = %client.client_id, user = %info.user, "tokens issued");
     Ok(token_response(
         &access,
@@ -289,46 +234,11 @@ async fn code_grant(
 
 async fn refresh_grant(
     oauth: &OAuth,
-    headers: &HeaderMap,
-    f: &TokenForm,
+    client: &ClientRec,
+    presented: &str,
+    scopes: Option<Vec<String>>,
+    resource: Option<String>,
 ) -> Result<Response, OAuthError> {
-    let client = authenticate_client(
-        oauth,
-        headers,
-        f.client_id.as_deref(),
-        f.client_secret.as_deref(),
-    )
-    .await?;
-    let presented = f
-        .refresh_token
-        .as_deref()
-        .filter(|t| !t.is_empty() && t.len() <= MAX_CREDENTIAL_LEN)
-        .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
-    let scopes = match f.scope.as_deref().map(parse_scope) {
-        None => None,
-        Some(Ok(s)) if s.is_empty() => None,
-        Some(Ok(s)) => Some(s),
-        Some(Err(_)) => {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidScope,
-                "unknown scope requested",
-            ));
-        }
-    };
-    let resource = match f.resource.as_deref() {
-        None => None,
-        Some(r) => Some(
-            oauth
-                .canonical_resource(r)
-                .ok_or_else(|| {
-                    OAuthError::new(
-                        ErrorCode::InvalidTarget,
-                        "resource is not served by this server",
-                    )
-                })?
-                .to_owned(),
-        ),
-    };
     let now = oauth.now();
     let new_raw = random_bytes();
     let new_refresh = format_secret(REFRESH_PREFIX, &new_raw);
@@ -347,60 +257,41 @@ async fn refresh_grant(
         now,
         grace_secs: REFRESH_GRACE_SECS,
     };
-    match oauth.inner.store.rotate_refresh(req).await {
-        Rotate::Rotated(info) => Ok(token_response(
-            &access,
-            &new_refresh,
-            &info,
-            oauth.inner.access_ttl,
-        )),
+    let (info, refresh) = match oauth.inner.store.rotate_refresh(req).await? {
+        Rotate::Rotated(info) => (info, new_refresh),
         Rotate::Grace { info, successor_ct } => {
             let successor = format_secret(REFRESH_PREFIX, &xor32(&successor_ct.0, &pad));
-            Ok(token_response(
-                &access,
-                &successor,
-                &info,
-                oauth.inner.access_ttl,
-            ))
+            (info, successor)
         }
         Rotate::ReuseDetected => {
             tracing::warn!(client_id = %client.client_id, "refresh token reuse detected; grant revoked");
-            Err(OAuthError::invalid_grant(
+            return Err(OAuthError::invalid_grant(
                 "refresh token was already used; the grant is revoked",
-            ))
+            ));
         }
-        Rotate::Invalid => Err(OAuthError::invalid_grant(
-            "invalid or expired refresh token",
-        )),
-        Rotate::InvalidScope => Err(OAuthError::new(
-            ErrorCode::InvalidScope,
-            "scope exceeds the original grant",
-        )),
-        Rotate::InvalidTarget => Err(OAuthError::new(
-            ErrorCode::InvalidTarget,
-            "resource differs from the grant",
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use axum::http::HeaderValue;
-
-    #[test]
-    fn basic_credentials_are_form_decoded() {
-        let mut h = HeaderMap::new();
-        let v = base64::engine::general_purpose::STANDARD.encode("my%20id:s%2Bcret");
-        h.insert(
-            header::AUTHORIZATION,
-            HeaderValue::from_str(&format!("Basic {v}")).unwrap(),
-        );
-        assert_eq!(
-            basic_credentials(&h).unwrap(),
-            Some(("my id".to_owned(), "s+cret".to_owned()))
-        );
-        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic !!!"));
-        assert!(basic_credentials(&h).is_err());
-    }
+        Rotate::Invalid => {
+            return Err(OAuthError::invalid_grant(
+                "invalid or expired refresh token",
+            ));
+        }
+        Rotate::InvalidScope => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "scope exceeds the original grant",
+            ));
+        }
+        Rotate::InvalidTarget => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidTarget,
+                "resource differs from the grant",
+            ));
+        }
+    };
+    oauth.inner.store.touch_user(&info.user, now).await?;
+    Ok(token_response(
+        &access,
+        &refresh,
+        &info,
+        oauth.inner.access_ttl,
+    ))
 }

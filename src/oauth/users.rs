@@ -1,99 +1,52 @@
-//! Accounts, password checks and login throttling.
+//! Accounts: the configured users (`MCP_USERS`, `--user`) plus those created
+//! on the sign-in page, and the password checks behind both.
 //!
-//! Passwords are argon2id PHC strings. Verification is CPU- and memory-hard
-//! by design, so it runs on the blocking pool behind a small semaphore (a
-//! login flood cannot starve the async workers or exhaust memory). Unknown
-//! users are verified against a dummy hash so the response time does not
-//! reveal which names exist.
+//! User names are a plain ASCII set compared in lower case, so `Admin` and
+//! `admin` are one account (and one lockout). Unknown names are verified
+//! against a dummy hash so the response time does not reveal which exist.
+//! Hashing runs in the bounded pool of [`super::password`].
 
 use super::config::OAuthArgs;
-use super::error::OAuthSetupError;
-use super::store::{Store, UserRec};
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use super::error::{OAuthSetupError, UserProblem};
+use super::password::{HASHER, HashError, MAX_PASSWORD_LEN, Phc};
+use super::store::{Store, StoreError, UserRec};
 use std::collections::HashMap;
-use std::sync::Mutex;
-use tokio::sync::Semaphore;
 
-/// Concurrent argon2 verifications (each takes ~19 MiB and tens of ms).
-pub const MAX_CONCURRENT_HASHES: usize = 4;
-/// Longest accepted password: bounds the hashing work per attempt.
-pub const MAX_PASSWORD_LEN: usize = 256;
-/// Shortest password a self-registered account may choose.
-pub const MIN_SIGNUP_PASSWORD_LEN: usize = 12;
+/// Shortest plain-text password accepted anywhere: in the configuration
+/// (hashes are taken as they are) and on the sign-up form.
+pub const MIN_PASSWORD_CHARS: usize = 12;
 /// Longest user name.
 pub const MAX_USERNAME_LEN: usize = 64;
-/// Failed logins allowed per account per window, then 429 until it ends.
-pub const LOGIN_FAILURES_PER_ACCOUNT: u32 = 5;
-/// Failed logins allowed per client IP per window.
-pub const LOGIN_FAILURES_PER_IP: u32 = 20;
-/// The throttling window.
-pub const LOGIN_WINDOW_SECS: u64 = 15 * 60;
-/// Keys remembered by one limiter before stale or low-count ones are evicted.
-pub const MAX_LIMITER_KEYS: usize = 50_000;
 
-#[derive(Debug)]
-pub struct PasswordError(String);
+/// A user name in canonical form: 1-64 of `A-Z a-z 0-9 . _ - @`, lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserName(String);
 
-impl std::fmt::Display for PasswordError {
+impl UserName {
+    pub fn parse(raw: &str) -> Option<UserName> {
+        let ok = !raw.is_empty()
+            && raw.len() <= MAX_USERNAME_LEN
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'));
+        ok.then(|| UserName(raw.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for UserName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "password hashing failed: {}", self.0)
+        f.write_str(&self.0)
     }
-}
-impl std::error::Error for PasswordError {}
-
-/// Hashes a password to an argon2id PHC string (blocking; call from
-/// `spawn_blocking` inside async code). Used by `crypto-mcp hash-password`.
-pub fn hash_password(plain: &str) -> Result<String, PasswordError> {
-    if plain.is_empty() || plain.len() > MAX_PASSWORD_LEN {
-        return Err(PasswordError(format!(
-            "password must be 1..={MAX_PASSWORD_LEN} bytes"
-        )));
-    }
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(plain.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| PasswordError(e.to_string()))
-}
-
-/// For `crypto-mcp hash-password`: reads one line (the password, without
-/// its newline) from `input` — a pipe or a terminal — and returns its hash.
-/// Reading from stdin keeps the password out of the shell history and `ps`.
-pub fn hash_password_from_reader(
-    mut input: impl std::io::BufRead,
-) -> Result<String, PasswordError> {
-    let mut line = String::new();
-    input
-        .read_line(&mut line)
-        .map_err(|e| PasswordError(e.to_string()))?;
-    let pw = line.strip_suffix('\n').unwrap_or(&line);
-    let pw = pw.strip_suffix('\r').unwrap_or(pw);
-    hash_password(pw)
-}
-
-fn verify_blocking(phc: &str, plain: &str) -> bool {
-    match PasswordHash::new(phc) {
-        Ok(h) => Argon2::default()
-            .verify_password(plain.as_bytes(), &h)
-            .is_ok(),
-        Err(_) => false,
-    }
-}
-
-pub fn valid_username(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= MAX_USERNAME_LEN
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'@'))
 }
 
 /// Configured users plus the store's self-registered ones.
 pub struct Users {
-    configured: HashMap<String, String>,
-    dummy_phc: String,
-    hashing: Semaphore,
+    configured: HashMap<UserName, Phc>,
+    dummy: Phc,
 }
 
 /// Said once at startup, by `main`, to stderr (never into logs).
@@ -137,136 +90,155 @@ impl Startup {
     }
 }
 
+/// A configured secret, before plain-text passwords are hashed.
+enum Secret {
+    Hashed(Phc),
+    Plain(String),
+}
+
+fn parse_entry(entry: &str) -> Result<(UserName, Secret), OAuthSetupError> {
+    let Some((raw_name, secret)) = entry.split_once(':') else {
+        return Err(OAuthSetupError::user(None, UserProblem::Shape));
+    };
+    let Some(name) = UserName::parse(raw_name) else {
+        return Err(OAuthSetupError::user(Some(raw_name), UserProblem::BadName));
+    };
+    let problem = |p| OAuthSetupError::user(Some(name.as_str()), p);
+    let secret = if secret.starts_with("$argon2") {
+        Secret::Hashed(secret.parse().map_err(|e| problem(UserProblem::Hash(e)))?)
+    } else if secret.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(problem(UserProblem::WeakPassword));
+    } else if secret.len() > MAX_PASSWORD_LEN {
+        return Err(problem(UserProblem::LongPassword));
+    } else {
+        Secret::Plain(secret.to_owned())
+    };
+    Ok((name, secret))
+}
+
+async fn hashed(secret: Secret) -> Result<Phc, OAuthSetupError> {
+    match secret {
+        Secret::Hashed(phc) => Ok(phc),
+        Secret::Plain(pw) => HASHER.hash(&pw).await.map_err(OAuthSetupError::Hashing),
+    }
+}
+
 impl Users {
     pub async fn from_args(args: &OAuthArgs) -> Result<(Users, Startup), OAuthSetupError> {
         let mut startup = Startup::default();
-        let mut entries: Vec<(String, String, bool)> = Vec::new();
+        let mut entries: Vec<(UserName, Secret)> = Vec::new();
         for entry in args.user_entries() {
-            let Some((name, secret)) = entry.split_once(':') else {
-                return Err(OAuthSetupError::User(
-                    "expected name:secret (the secret is not shown)".into(),
+            let (name, secret) = parse_entry(entry)?;
+            if entries.iter().any(|(n, _)| *n == name) {
+                return Err(OAuthSetupError::user(
+                    Some(name.as_str()),
+                    UserProblem::Duplicate,
                 ));
-            };
-            if !valid_username(name) {
-                return Err(OAuthSetupError::User(format!(
-                    "user name {name:?} must be 1-{MAX_USERNAME_LEN} of A-Z a-z 0-9 . _ - @"
-                )));
             }
-            if secret.starts_with("$argon2") {
-                if PasswordHash::new(secret).is_err() {
-                    return Err(OAuthSetupError::User(format!(
-                        "user {name}: not a valid argon2 PHC hash"
-                    )));
-                }
-                entries.push((name.to_owned(), secret.to_owned(), false));
-            } else {
-                if secret.is_empty() || secret.len() > MAX_PASSWORD_LEN {
-                    return Err(OAuthSetupError::User(format!(
-                        "user {name}: empty or too long password"
-                    )));
-                }
+            if matches!(secret, Secret::Plain(_)) {
                 startup.warnings.push(format!(
                     "user '{name}' has a plain-text password in the configuration; \
                      use `crypto-mcp hash-password` and configure the hash instead"
                 ));
-                entries.push((name.to_owned(), secret.to_owned(), true));
             }
+            entries.push((name, secret));
         }
         if entries.is_empty() {
             let pw = super::tokens::format_secret("", &super::tokens::random_bytes());
-            entries.push(("admin".into(), pw.clone(), true));
-            startup.generated_admin = Some(("admin".into(), pw));
+            let admin = UserName("admin".into());
+            startup.generated_admin = Some((admin.to_string(), pw.clone()));
+            entries.push((admin, Secret::Plain(pw)));
         }
-        let dummy = "crypto-mcp dummy password for unknown users".to_owned();
-        entries.push((String::new(), dummy, true));
-        let hashed = tokio::task::spawn_blocking(move || {
-            entries
-                .into_iter()
-                .map(|(n, s, plain)| {
-                    let phc = if plain { hash_password(&s)? } else { s };
-                    Ok((n, phc))
-                })
-                .collect::<Result<Vec<_>, PasswordError>>()
-        })
-        .await
-        .map_err(|e| OAuthSetupError::User(e.to_string()))?
-        .map_err(|e| OAuthSetupError::User(e.to_string()))?;
         let mut configured = HashMap::new();
-        let mut dummy_phc = String::new();
-        for (n, phc) in hashed {
-            if n.is_empty() {
-                dummy_phc = phc;
-            } else {
-                configured.insert(n, phc);
-            }
+        for (name, secret) in entries {
+            configured.insert(name, hashed(secret).await?);
         }
-        Ok((
-            Users {
-                configured,
-                dummy_phc,
-                hashing: Semaphore::new(MAX_CONCURRENT_HASHES),
-            },
-            startup,
+        let dummy = hashed(Secret::Plain(
+            "crypto-mcp dummy password for unknown users".into(),
         ))
+        .await?;
+        Ok((Users { configured, dummy }, startup))
     }
 
-    pub fn is_configured(&self, name: &str) -> bool {
+    pub fn is_configured(&self, name: &UserName) -> bool {
         self.configured.contains_key(name)
     }
 
     /// True iff `name` exists and `password` is its password. Takes about the
     /// same time whether or not the user exists.
-    pub async fn verify(&self, store: &dyn Store, name: &str, password: &str) -> bool {
-        if password.len() > MAX_PASSWORD_LEN {
-            return false;
-        }
-        let found = match self.configured.get(name) {
-            Some(phc) => Some(phc.clone()),
-            None if valid_username(name) => store.user(name).await.map(|u| u.phc),
+    pub async fn verify(
+        &self,
+        store: &dyn Store,
+        name: Option<&UserName>,
+        password: &str,
+    ) -> Result<bool, VerifyError> {
+        let found = match name {
+            Some(n) => match self.configured.get(n) {
+                Some(phc) => Some(phc.clone()),
+                None => store
+                    .user(n.as_str())
+                    .await
+                    .map_err(VerifyError::Store)?
+                    .and_then(|u| u.phc.parse().ok()),
+            },
             None => None,
         };
         let exists = found.is_some();
-        let phc = found.unwrap_or_else(|| self.dummy_phc.clone());
-        let Ok(_permit) = self.hashing.acquire().await else {
-            return false;
-        };
-        let pw = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || verify_blocking(&phc, &pw))
+        let phc = found.unwrap_or_else(|| self.dummy.clone());
+        let ok = HASHER
+            .verify(phc, password)
             .await
-            .unwrap_or(false);
-        ok && exists
+            .map_err(VerifyError::Hash)?;
+        Ok(ok && exists)
     }
 
-    /// Self-registration: hashes off the async workers, then creates the user.
-    pub async fn sign_up(&self, store: &dyn Store, name: &str, password: &str) -> SignUp {
-        if !valid_username(name) {
+    /// Self-registration: checks the name and password, hashes in the pool,
+    /// then creates the account.
+    pub async fn sign_up(
+        &self,
+        store: &dyn Store,
+        name: Option<&UserName>,
+        password: &str,
+        now: u64,
+    ) -> SignUp {
+        let Some(name) = name else {
             return SignUp::BadName;
-        }
-        if password.len() < MIN_SIGNUP_PASSWORD_LEN || password.len() > MAX_PASSWORD_LEN {
+        };
+        if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_LEN {
             return SignUp::WeakPassword;
         }
-        if self.configured.contains_key(name) || store.user(name).await.is_some() {
+        if self.is_configured(name) {
             return SignUp::Taken;
         }
-        let Ok(_permit) = self.hashing.acquire().await else {
-            return SignUp::Failed;
+        match store.user(name.as_str()).await {
+            Ok(None) => {}
+            Ok(Some(_)) => return SignUp::Taken,
+            Err(e) => return SignUp::Failed(VerifyError::Store(e)),
+        }
+        let phc = match HASHER.hash(password).await {
+            Ok(phc) => phc,
+            Err(e) => return SignUp::Failed(VerifyError::Hash(e)),
         };
-        let pw = password.to_owned();
-        let Ok(Ok(phc)) = tokio::task::spawn_blocking(move || hash_password(&pw)).await else {
-            return SignUp::Failed;
+        let rec = UserRec {
+            name: name.to_string(),
+            phc: phc.to_string(),
+            created_at: now,
+            last_seen: None,
         };
-        match store
-            .create_user(UserRec {
-                name: name.to_owned(),
-                phc,
-            })
-            .await
-        {
+        match store.create_user(rec).await {
             Ok(()) => SignUp::Created,
-            Err(super::store::StoreError::AlreadyExists) => SignUp::Taken,
-            Err(_) => SignUp::Failed,
+            Err(StoreError::AlreadyExists) => SignUp::Taken,
+            Err(StoreError::Full) => SignUp::Closed,
+            Err(e) => SignUp::Failed(VerifyError::Store(e)),
         }
     }
+}
+
+/// A password check that could not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerifyError {
+    Hash(HashError),
+    Store(StoreError),
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -275,63 +247,9 @@ pub enum SignUp {
     BadName,
     WeakPassword,
     Taken,
-    Failed,
-}
-
-/// Fixed-window counters per key (account name, client IP, "global").
-pub struct Limiter {
-    max: u32,
-    window_secs: u64,
-    map: Mutex<HashMap<String, (u32, u64)>>,
-}
-
-impl Limiter {
-    pub fn new(max: u32, window_secs: u64) -> Self {
-        Limiter {
-            max,
-            window_secs,
-            map: Mutex::new(HashMap::new()),
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u32, u64)>> {
-        self.map.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// `Err(seconds to wait)` if `key` has used up its window.
-    pub fn check(&self, key: &str, now: u64) -> Result<(), u64> {
-        match self.lock().get(key) {
-            Some(&(n, start)) if start + self.window_secs > now && n >= self.max => {
-                Err(start + self.window_secs - now)
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts one event for `key`; `Err(wait)` if that exceeds the limit.
-    pub fn hit(&self, key: &str, now: u64) -> Result<(), u64> {
-        let mut map = self.lock();
-        if map.len() >= MAX_LIMITER_KEYS && !map.contains_key(key) {
-            let w = self.window_secs;
-            map.retain(|_, (_, start)| *start + w > now);
-            if map.len() >= MAX_LIMITER_KEYS {
-                map.retain(|_, (n, _)| *n > 1);
-            }
-        }
-        let e = map.entry(key.to_owned()).or_insert((0, now));
-        if e.1 + self.window_secs <= now {
-            *e = (0, now);
-        }
-        if e.0 >= self.max {
-            return Err(e.1 + self.window_secs - now);
-        }
-        e.0 += 1;
-        Ok(())
-    }
-
-    pub fn reset(&self, key: &str) {
-        self.lock().remove(key);
-    }
+    /// The account cap is reached (until unused accounts expire).
+    Closed,
+    Failed(VerifyError),
 }
 
 #[cfg(test)]
@@ -339,39 +257,56 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hash_and_verify() {
-        let h = hash_password("correct horse").unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_blocking(&h, "correct horse"));
-        assert!(!verify_blocking(&h, "wrong"));
-        assert!(!verify_blocking("not a hash", "x"));
+    fn usernames_are_ascii_and_case_insensitive() {
+        assert_eq!(
+            UserName::parse("Alice@Example.com").unwrap().as_str(),
+            "alice@example.com"
+        );
+        assert_eq!(UserName::parse("Admin"), UserName::parse("admin"));
+        for bad in ["", "a b", "<script>", "ädmin", "аdmin", &"x".repeat(65)] {
+            assert!(UserName::parse(bad).is_none(), "{bad}");
+        }
     }
 
-    #[test]
-    fn hash_password_reads_one_line() {
-        let h = hash_password_from_reader(&b"s3cret pass\nignored"[..]).unwrap();
-        assert!(verify_blocking(&h, "s3cret pass"));
-        assert!(hash_password_from_reader(&b"\n"[..]).is_err());
+    fn args(entries: &[&str]) -> OAuthArgs {
+        let mut a = OAuthArgs::new();
+        a.users = entries.iter().map(|e| e.parse().unwrap()).collect();
+        a
     }
 
-    #[test]
-    fn limiter_windows() {
-        let l = Limiter::new(2, 60);
-        assert!(l.hit("a", 0).is_ok());
-        assert!(l.hit("a", 1).is_ok());
-        assert_eq!(l.hit("a", 2), Err(58));
-        assert_eq!(l.check("a", 10), Err(50));
-        assert!(l.check("b", 10).is_ok());
-        assert!(l.hit("a", 60).is_ok());
-        l.reset("a");
-        assert!(l.check("a", 61).is_ok());
+    async fn setup_error(entries: &[&str]) -> String {
+        match Users::from_args(&args(entries)).await {
+            Ok(_) => panic!("{entries:?} should be refused"),
+            Err(e) => e.to_string(),
+        }
     }
 
-    #[test]
-    fn usernames() {
-        assert!(valid_username("alice@example.com"));
-        assert!(!valid_username(""));
-        assert!(!valid_username("a b"));
-        assert!(!valid_username("<script>"));
+    #[tokio::test]
+    async fn short_plain_passwords_stop_the_server_naming_the_user() {
+        let e = setup_error(&["bob:eleven-char"]).await;
+        assert!(e.contains("bob") && e.contains("12"), "{e}");
+        assert!(!e.contains("eleven-char"), "the password is not shown: {e}");
+        assert!(!e.contains('\n'), "one line: {e}");
+        // Twelve characters (not bytes) are enough.
+        assert!(Users::from_args(&args(&["bob:ééééééééééé1"])).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn hashes_are_taken_as_they_are_within_bounds() {
+        let weak = "$argon2id$v=19$m=64,t=1,p=1$c2l4dGVlbiBieXRlIHNsdA$aGFzaGhhc2hoYXNoaGFzaA";
+        assert!(
+            Users::from_args(&args(&[&format!("bob:{weak}")]))
+                .await
+                .is_ok()
+        );
+        let costly = weak.replace("m=64", "m=65536");
+        let e = setup_error(&[&format!("bob:{costly}")]).await;
+        assert!(e.contains("bob") && e.contains("m=65536"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn names_differing_only_in_case_are_one_user() {
+        let e = setup_error(&["alice:long-password-1", "Alice:long-password-2"]).await;
+        assert!(e.contains("alice") && e.contains("more than once"), "{e}");
     }
 }

@@ -174,3 +174,60 @@ async fn slow_hosts_time_out() {
         started.elapsed()
     );
 }
+
+/// Junk client ids (well-formed URLs whose host is unreachable) from `http`.
+async fn junk(s: &TestAuthServer, http: &reqwest::Client, n: usize) {
+    for i in 0..n {
+        let client_id = format!("http://localhost:1/junk-{i}.json");
+        let page = s
+            .get_authorize_with(http, &s.authorize_params(&client_id, &pkce()))
+            .await;
+        assert_ne!(page.status, StatusCode::OK);
+    }
+}
+
+#[tokio::test]
+async fn junk_client_ids_from_one_ip_do_not_spend_the_fetch_budget_of_others() {
+    let f = fixture().await;
+    let s = server(true).await;
+    junk(&s, &client_from("127.0.0.2"), 61).await;
+    let client_id = format!("{}/good.json", f.base);
+    let page = s
+        .get_authorize(&s.authorize_params(&client_id, &pkce()))
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(f.hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_known_client_refreshes_while_refetching_is_throttled() {
+    let f = fixture().await;
+    let s = server(true).await;
+    let client_id = format!("{}/good.json", f.base);
+    let p = pkce();
+    let q = s.obtain_code(&client_id, &p).await;
+    let v: Value = s
+        .exchange(&client_id, &q["code"], &p)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut refresh = v["refresh_token"].as_str().unwrap().to_owned();
+    // The cached document expires, and this IP spends its fetch budget.
+    s.clock.advance(std::time::Duration::from_secs(3601));
+    junk(&s, &s.http, 60).await;
+    let r = s.refresh(&client_id, &refresh).await;
+    assert_eq!(r.status(), StatusCode::OK, "the last good document is used");
+    assert_eq!(f.hits.load(Ordering::SeqCst), 1, "no refetch yet");
+    refresh = r.json::<Value>().await.unwrap()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Once the budget has room again, the document is refetched.
+    s.clock.advance(std::time::Duration::from_secs(61));
+    assert_eq!(
+        s.refresh(&client_id, &refresh).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(f.hits.load(Ordering::SeqCst), 2);
+}

@@ -1,11 +1,14 @@
-//! `TestAuthServer`: the OAuth router plus dummy protected `POST /` and
-//! `POST /mcp`, on 127.0.0.1:0, with an injected clock; and a reqwest client
-//! that never follows redirects, so every status and header can be asserted.
+//! `TestAuthServer`: the whole application (OAuth and the MCP endpoint behind
+//! the bearer check, against a fake Binance) on 127.0.0.1:0, with an
+//! injected clock and injectable store caps; and reqwest clients that never
+//! follow redirects, so every status and header can be asserted. Clients
+//! bound to other loopback addresses (127.0.0.2, …) act as other IPs.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clap::Parser;
-use crypto_mcp::config::Config;
+use crypto_mcp::config::{Config, PublicUrl};
+use crypto_mcp::oauth::store::StoreLimits;
 use crypto_mcp::oauth::{self, OAuth, OAuthArgs};
 use crypto_mcp::{AppState, Settings};
 use reqwest::StatusCode;
@@ -86,6 +89,16 @@ pub struct Tokens {
     pub body: Value,
 }
 
+/// A client that never follows redirects, its sockets bound to `ip` (a
+/// loopback address: 127.0.0.2 is another client IP to the server).
+pub fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
 pub fn query_of(location: &str) -> std::collections::HashMap<String, String> {
     let u = url::Url::parse(location).expect("absolute Location");
     u.query_pairs().into_owned().collect()
@@ -100,19 +113,32 @@ impl TestAuthServer {
         Self::spawn_at(args, clock, "127.0.0.1:0").await
     }
 
-    /// Stops serving (the "process" exits).
-    pub fn stop(&self) -> std::net::SocketAddr {
+    /// Stops serving (the "process" exits) and frees its address.
+    pub async fn stop(self) -> std::net::SocketAddr {
         self._task.abort();
+        let _ = self._task.await;
         self.base.trim_start_matches("http://").parse().unwrap()
     }
 
     pub async fn spawn_at(args: OAuthArgs, clock: Option<TestClock>, addr: &str) -> Self {
-        Self::spawn_full(args, clock, addr, &[]).await
+        Self::spawn_full(args, clock, addr, &[], StoreLimits::default()).await
     }
 
     /// The default server plus extra command-line flags.
     pub async fn spawn_with_flags(flags: &[&str]) -> Self {
-        Self::spawn_full(default_args(), None, "127.0.0.1:0", flags).await
+        Self::spawn_full(
+            default_args(),
+            None,
+            "127.0.0.1:0",
+            flags,
+            StoreLimits::default(),
+        )
+        .await
+    }
+
+    /// A server whose store holds at most `limits`.
+    pub async fn spawn_with_limits(args: OAuthArgs, limits: StoreLimits) -> Self {
+        Self::spawn_full(args, None, "127.0.0.1:0", &[], limits).await
     }
 
     async fn spawn_full(
@@ -120,6 +146,7 @@ impl TestAuthServer {
         clock: Option<TestClock>,
         addr: &str,
         flags: &[&str],
+        limits: StoreLimits,
     ) -> Self {
         let clock = clock.unwrap_or_else(|| TestClock(Arc::new(AtomicU64::new(0))));
         let c2 = clock.clone();
@@ -128,7 +155,8 @@ impl TestAuthServer {
             Arc::new(move || base_time + Duration::from_secs(c2.0.load(Ordering::SeqCst)));
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let (auth, _startup) = OAuth::new(&args, &base, clock_fn)
+        let public_url: PublicUrl = base.parse().unwrap();
+        let (auth, _startup) = OAuth::with_limits(&args, &public_url, clock_fn, limits)
             .await
             .expect("oauth setup");
         // The real application: MCP endpoint behind the bearer check, plus
@@ -156,10 +184,7 @@ impl TestAuthServer {
             .await
             .unwrap();
         });
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let http = client_from("127.0.0.1");
         TestAuthServer {
             base,
             http,
@@ -182,8 +207,11 @@ impl TestAuthServer {
     }
 
     pub async fn register(&self, body: Value) -> reqwest::Response {
-        self.http
-            .post(self.url("/register"))
+        self.register_with(&self.http, body).await
+    }
+
+    pub async fn register_with(&self, http: &reqwest::Client, body: Value) -> reqwest::Response {
+        http.post(self.url("/register"))
             .json(&body)
             .send()
             .await
@@ -214,8 +242,15 @@ impl TestAuthServer {
     }
 
     pub async fn get_authorize(&self, params: &[(String, String)]) -> Page {
-        let r = self
-            .http
+        self.get_authorize_with(&self.http, params).await
+    }
+
+    pub async fn get_authorize_with(
+        &self,
+        http: &reqwest::Client,
+        params: &[(String, String)],
+    ) -> Page {
+        let r = http
             .get(self.url("/authorize"))
             .query(params)
             .send()
@@ -239,6 +274,15 @@ impl TestAuthServer {
     /// Submits the page's form with the given fields (request_id and
     /// csrf_token are taken from the page unless overridden).
     pub async fn post_form(&self, page: &Page, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.post_form_with(&self.http, page, fields).await
+    }
+
+    pub async fn post_form_with(
+        &self,
+        http: &reqwest::Client,
+        page: &Page,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut form: Vec<(String, String)> = vec![
             (
                 "request_id".into(),
@@ -253,7 +297,7 @@ impl TestAuthServer {
             form.retain(|(fk, _)| fk != k);
             form.push(((*k).into(), (*v).into()));
         }
-        let mut req = self.http.post(self.url("/authorize")).form(&form);
+        let mut req = http.post(self.url("/authorize")).form(&form);
         if let Some(c) = &page.cookie {
             req = req.header("cookie", c);
         }

@@ -194,10 +194,11 @@ async fn login_brute_force_is_throttled_per_account() {
 async fn login_brute_force_is_throttled_per_ip() {
     let s = TestAuthServer::spawn().await;
     let client_id = s.register_public().await;
-    let page = s
-        .get_authorize(&s.authorize_params(&client_id, &pkce()))
-        .await;
     for i in 0..20 {
+        // A page takes a bounded number of answers: open a fresh one each time.
+        let page = s
+            .get_authorize(&s.authorize_params(&client_id, &pkce()))
+            .await;
         let name = format!("user{i}");
         let r = s
             .post_form(
@@ -211,8 +212,28 @@ async fn login_brute_force_is_throttled_per_ip() {
             .await;
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     }
+    let page = s
+        .get_authorize(&s.authorize_params(&client_id, &pkce()))
+        .await;
     let r = s.approve(&page).await;
     assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another IP is not affected.
+    let other = client_from("127.0.0.2");
+    let page = s
+        .get_authorize_with(&other, &s.authorize_params(&client_id, &pkce()))
+        .await;
+    let r = s
+        .post_form_with(
+            &other,
+            &page,
+            &[
+                ("username", USER),
+                ("password", PASSWORD),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]

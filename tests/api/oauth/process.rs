@@ -1,0 +1,116 @@
+//! The binary itself: what it does at start-up and at shutdown.
+use super::helpers::{PASSWORD, REDIRECT, USER};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_crypto-mcp");
+/// How long the process may take to start or to stop.
+const DEADLINE: Duration = Duration::from_secs(15);
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+fn command(port: u16, users: &str) -> Command {
+    let mut c = Command::new(BIN);
+    // Binance is never called here; point it at a closed loopback port.
+    c.args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--binance-base-url", "http://127.0.0.1:9"])
+        .args(["--binance-futures-base-url", "http://127.0.0.1:9"])
+        .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))
+        .env("MCP_USERS", users)
+        .env_remove("MCP_STATE_FILE")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    c
+}
+
+fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > DEADLINE {
+            let _ = child.kill();
+            panic!("the server did not exit within {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn wait_healthy(http: &reqwest::Client, base: &str) {
+    let start = Instant::now();
+    while start.elapsed() < DEADLINE {
+        if let Ok(r) = http.get(format!("{base}/healthz")).send().await
+            && r.status() == StatusCode::OK
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the server did not start within {DEADLINE:?}");
+}
+
+#[test]
+fn a_short_plain_password_stops_the_server_with_one_line_naming_the_user() {
+    let mut child = command(free_port(), "bob:short-pw alice:long-enough-pw")
+        .spawn()
+        .unwrap();
+    let status = wait_exit(&mut child);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("\"bob\"") && stderr.contains("12"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("short-pw"), "{stderr}");
+}
+
+#[tokio::test]
+async fn the_state_file_is_written_on_sigterm_and_ctrl_c() {
+    for signal in ["TERM", "INT"] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut child = command(port, &format!("{USER}:{PASSWORD}"))
+            .arg("--state-file")
+            .arg(&path)
+            .spawn()
+            .unwrap();
+        let http = reqwest::Client::new();
+        wait_healthy(&http, &base).await;
+        let r = http
+            .post(format!("{base}/register"))
+            .json(&json!({"redirect_uris": [REDIRECT]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let client_id = r.json::<Value>().await.unwrap()["client_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        drop(http);
+        // At once, before the background writer's delay has passed.
+        let sent = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = wait_exit(&mut child);
+        assert!(status.success(), "SIG{signal}: {status}");
+        let saved = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            saved.contains(&client_id),
+            "SIG{signal}: the last change is saved"
+        );
+    }
+}
