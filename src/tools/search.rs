@@ -13,8 +13,8 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::args::{Freshness, iso, percent, signed};
 use super::klines::{find_gaps, stats, summarise as summarise_klines};
-use super::market::{Freshness, iso, percent, signed};
 use super::order_book::{MIN_LEVELS_FETCHED, summarise as summarise_book};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::wire::{ExchangeInfo, FuturesExchangeInfo};

@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::market::{Freshness, Limit};
+use super::args::{Freshness, Limit};
 use super::search::asset_for_name;
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::wire::SymbolInfo;
