@@ -12,7 +12,7 @@ use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::binance::BinanceClient;
-use crate::config::{Config, PublicUrl};
+use crate::config::{Config, ConnectionLimits, PublicUrl};
 use crate::mcp::catalog::Catalog;
 use crate::mcp::guard::{HostPolicy, OriginPolicy};
 use crate::mcp::session::SessionStore;
@@ -30,6 +30,8 @@ pub struct Settings {
     pub hosts: HostPolicy,
     /// See `--anonymous-discovery` and [`crate::mcp::auth`].
     pub anonymous_discovery: bool,
+    /// See [`crate::listener`].
+    pub connections: ConnectionLimits,
 }
 
 impl Settings {
@@ -39,6 +41,7 @@ impl Settings {
             origins: OriginPolicy::new(&public_url, &config.allowed_origins),
             hosts: HostPolicy::new(&public_url, &config.allowed_hosts),
             anonymous_discovery: config.anonymous_discovery,
+            connections: config.connection_limits(),
             public_url,
         }
     }

@@ -250,10 +250,7 @@ fn parse_iso(text: &str) -> Result<i64, String> {
         .offset()
         .map_or(Offset::UTC, |offset| offset.to_numeric_offset());
     if offset.seconds().abs() > MAX_OFFSET_SECS {
-        return Err(format!(
-            "\"{}\" has a UTC offset beyond ±14:00",
-            echo(text)
-        ));
+        return Err(format!("\"{}\" has a UTC offset beyond ±14:00", echo(text)));
     }
     let civil = date.to_datetime(pieces.time().unwrap_or(Time::midnight()));
     // Milliseconds are the finest unit; finer digits are dropped.

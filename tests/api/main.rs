@@ -4,6 +4,7 @@
 mod analysis;
 mod binance_client;
 mod calculate;
+mod connections;
 mod fake_binance;
 mod handshake;
 mod helpers;
