@@ -41,11 +41,13 @@ pub const HEADER_READ_TIMEOUT_SECS: u64 = 10;
 /// in. Bodies are at most 1 MiB, so this allows ~100 KiB/s, far below any
 /// real link, and closes bodies left half-sent.
 pub const BODY_READ_TIMEOUT_SECS: u64 = 10;
-/// How long a keep-alive connection may sit between requests. Long enough
-/// that a client or proxy reusing it between tool calls rarely reconnects;
-/// under pressure idle connections are closed early anyway (see
-/// [`crate::listener`]). Open response streams (SSE) are never idle.
-pub const IDLE_TIMEOUT_SECS: u64 = 30;
+/// How long a keep-alive connection may sit between requests, as Apache
+/// and Node keep them: a client making several calls in a row reuses its
+/// connection, and a forgotten one is gone soon. Behind a proxy that pools
+/// connections longer, set it above the proxy's pool timeout so the proxy
+/// never reuses a connection we are closing. Open response streams (SSE)
+/// are busy, never idle.
+pub const IDLE_TIMEOUT_SECS: u64 = 10;
 /// Connections served at once unless `--max-connections` says otherwise:
 /// about 16 KiB each when idle, so a full house fits a 256 MB VM.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1_024;
