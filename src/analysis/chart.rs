@@ -1800,6 +1800,55 @@ mod tests {
         }
     }
 
+    /// SHA-256 of the PNG for each case below, so a refactor that moves a
+    /// pixel fails here. A deliberate change to the picture updates them.
+    #[test]
+    fn pictures_are_pinned_to_the_byte() {
+        use sha2::{Digest, Sha256};
+        let bars = synthetic_bars(120, HOUR_MS);
+        // Daily candles over more than a year: calendar ticks, a new year.
+        let mut gapped = synthetic_bars(500, DAY_MS);
+        gapped.drain(200..230);
+        let cases = [
+            (
+                "dark rsi",
+                spec(&bars, Some(rsi_pane(120)), Theme::Dark),
+                640,
+                400,
+            ),
+            (
+                "light macd",
+                spec(&bars, Some(macd_pane(120)), Theme::Light),
+                480,
+                320,
+            ),
+            (
+                "gap, months",
+                ChartSpec {
+                    interval_ms: DAY_MS,
+                    overlays: vec![],
+                    ..spec(&gapped, None, Theme::Dark)
+                },
+                900,
+                500,
+            ),
+        ];
+        let hashes: Vec<String> = cases
+            .into_iter()
+            .map(|(name, s, width, height)| {
+                let png = render_png(&ChartSpec { width, height, ..s }).expect(name);
+                format!("{name}: {:x}", Sha256::digest(&png))
+            })
+            .collect();
+        assert_eq!(hashes, PINNED, "{hashes:#?}");
+    }
+
+    const PINNED: [&str; 3] = [
+        "dark rsi: 00863f23f31c1071d67663133c6badd4dfd3c07c6b9695842860e373ecabe184",
+        "light macd: a6bf5c796f4d2734b744e613ac26e49e67ea144dd655cf000b57e4c2bbeff3c6",
+        "gap, months: 5ca14f5b535a26f396e3c92e5f061bfa311e529e3a3f9cfe4b42ba03b2615fe2",
+    ];
+
     #[test]
     fn header_records_requested_size() {
         let bars = synthetic_bars(30, HOUR_MS);
