@@ -6,6 +6,7 @@
 //! bind port 0, with connection timeouts and a connection cap.
 
 pub mod analysis;
+pub mod assets;
 pub mod binance;
 pub mod config;
 #[cfg(feature = "conformance")]
