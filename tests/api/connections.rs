@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::spawn_app_with;
+use crate::helpers::{TestApp, spawn_app_with};
 
 /// Longest any test here waits for the server to act.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -49,17 +49,22 @@ async fn still_open(socket: &mut TcpStream) -> bool {
         .is_err()
 }
 
-#[tokio::test]
-async fn idle_and_half_sent_connections_are_closed() {
-    let app = spawn_app_with(&[
+/// An app with one-second header and body timeouts and the given idle one.
+async fn with_timeouts(idle_secs: &str) -> TestApp {
+    spawn_app_with(&[
         "--header-read-timeout-secs",
         "1",
         "--body-read-timeout-secs",
         "1",
         "--idle-timeout-secs",
-        "3",
+        idle_secs,
     ])
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn idle_and_half_sent_connections_are_closed() {
+    let app = with_timeouts("3").await;
     let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
     let half_body = format!(
         "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
@@ -104,15 +109,7 @@ async fn still_open_after_reply(socket: &mut TcpStream) -> bool {
 
 #[tokio::test]
 async fn streams_outlive_every_timeout() {
-    let app = spawn_app_with(&[
-        "--header-read-timeout-secs",
-        "1",
-        "--body-read-timeout-secs",
-        "1",
-        "--idle-timeout-secs",
-        "1",
-    ])
-    .await;
+    let app = with_timeouts("1").await;
     let mut stream = app
         .client
         .get(app.url("/mcp"))
