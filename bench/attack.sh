@@ -88,6 +88,8 @@ curl -fsS -o /dev/null -H 'content-type: application/json' -H 'accept: applicati
     "$AUTH/mcp"
 
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$AUTH_PID/status"; }
+# Includes what the one sign-in's password check left allocated.
+BEFORE=$(rss_kb)
 OUT=$(mktemp)
 wrk -t2 -c"$MIXED_CONNECTIONS" -d"$MIXED_DURATION" --timeout 10s --latency \
     -s bench/attack/mixed.lua "$AUTH/mcp" >"$OUT" &
@@ -108,7 +110,7 @@ NON_2XX=$(awk '/Non-2xx/ {print $NF}' "$OUT")
 ERRORS=$((${FAILURES:-0} + ${SOCKET_ERRORS:-0} + ${NON_2XX:-0}))
 VERDICT=met
 if [ "$ERRORS" -ne 0 ] || [ $((PEAK / 1024)) -ge "$RSS_TARGET_MB" ]; then VERDICT=MISSED; FAILED=1; fi
-echo "mixed authenticated load, $MIXED_CONNECTIONS connections, $MIXED_DURATION: $REQUESTS requests, $RPS req/s, p99 $P99, errors $ERRORS (target 0), RSS peak $((PEAK / 1024)) MB (target < $RSS_TARGET_MB MB) $VERDICT"
+echo "mixed authenticated load, $MIXED_CONNECTIONS connections, $MIXED_DURATION: $REQUESTS requests, $RPS req/s, p99 $P99, errors $ERRORS (target 0), RSS before $((BEFORE / 1024)) MB (after one sign-in), peak $((PEAK / 1024)) MB (target < $RSS_TARGET_MB MB) $VERDICT"
 rm -f "$OUT"
 
 if [ -f bench/attack/signin.py ]; then
