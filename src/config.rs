@@ -48,6 +48,11 @@ pub const BODY_READ_TIMEOUT_SECS: u64 = 10;
 /// never reuses a connection we are closing. Open response streams (SSE)
 /// are busy, never idle.
 pub const IDLE_TIMEOUT_SECS: u64 = 10;
+/// How long a response may make no progress because the client does not
+/// read it. Any byte accepted restarts the clock, so a slow link is fine;
+/// a client that stops reading a large reply would otherwise hold its
+/// connection for good.
+pub const SEND_TIMEOUT_SECS: u64 = 30;
 /// Connections served at once unless `--max-connections` says otherwise:
 /// about 16 KiB each when idle, so a full house fits a 256 MB VM.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 1_024;
@@ -158,6 +163,11 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
     pub idle_timeout_secs: u64,
 
+    /// Seconds a response may wait for the client to read any of it.
+    #[arg(long, env = "MCP_SEND_TIMEOUT_SECS", default_value_t = SEND_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    pub send_timeout_secs: u64,
+
     /// Log output format: `text` or `json`. Verbosity comes from RUST_LOG.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -200,6 +210,7 @@ impl Config {
             header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
             body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
             idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            send_timeout: Duration::from_secs(self.send_timeout_secs),
         }
     }
 
@@ -225,6 +236,7 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
     pub body_read_timeout: Duration,
     pub idle_timeout: Duration,
+    pub send_timeout: Duration,
 }
 
 impl ConnectionLimits {
@@ -245,6 +257,7 @@ impl Default for ConnectionLimits {
             header_read_timeout: Duration::from_secs(HEADER_READ_TIMEOUT_SECS),
             body_read_timeout: Duration::from_secs(BODY_READ_TIMEOUT_SECS),
             idle_timeout: Duration::from_secs(IDLE_TIMEOUT_SECS),
+            send_timeout: Duration::from_secs(SEND_TIMEOUT_SECS),
         }
     }
 }
@@ -466,6 +479,8 @@ mod tests {
             "3",
             "--idle-timeout-secs",
             "4",
+            "--send-timeout-secs",
+            "5",
         ])
         .expect("parses");
         let limits = config.connection_limits();
@@ -474,11 +489,13 @@ mod tests {
         assert_eq!(limits.header_read_timeout, Duration::from_secs(2));
         assert_eq!(limits.body_read_timeout, Duration::from_secs(3));
         assert_eq!(limits.idle_timeout, Duration::from_secs(4));
+        assert_eq!(limits.send_timeout, Duration::from_secs(5));
         for (flag, bad) in [
             ("--max-connections", "0"),
             ("--header-read-timeout-secs", "0"),
             ("--body-read-timeout-secs", "86400"),
             ("--idle-timeout-secs", "soon"),
+            ("--send-timeout-secs", "3601"),
         ] {
             let error = parse(&[flag, bad]).expect_err(bad);
             assert!(error.to_string().contains(flag), "{error}");

@@ -10,6 +10,10 @@
 //!   long tool calls and SSE streams (which write keep-alive comments) live;
 //! - `Idle`: a keep-alive connection between requests (idle timeout).
 //!
+//! Whatever the phase, a write the client leaves unread for the send
+//! timeout closes the connection, so not reading a large reply holds no
+//! slot for good.
+//!
 //! Connections are capped below the descriptor limit, whose soft value is
 //! raised to the hard one at start-up. At the cap a new connection takes the
 //! place of the one that has waited longest on its client (`Head`, `Body` or
@@ -165,11 +169,19 @@ enum Phase {
     Idle,
 }
 
+/// The phase of a connection, when it began, and since when a write has
+/// been waiting for the client to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct State {
+    phase: Phase,
+    since: Instant,
+    stalled: Option<Instant>,
+}
+
 /// What the listener knows of one connection, shared by its task, its IO,
 /// the bodies of its request and response, and the registry.
 struct Tracker {
-    /// The current phase and when it began.
-    phase: Mutex<(Phase, Instant)>,
+    state: Mutex<State>,
     /// Wakes the watchdog when the phase changes.
     changed: Notify,
     /// Tells the connection to close now, to make room for a new one.
@@ -179,39 +191,62 @@ struct Tracker {
 impl Tracker {
     fn new() -> Self {
         Self {
-            phase: Mutex::new((Phase::Head, Instant::now())),
+            state: Mutex::new(State {
+                phase: Phase::Head,
+                since: Instant::now(),
+                stalled: None,
+            }),
             changed: Notify::new(),
             evict: Notify::new(),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, (Phase, Instant)> {
-        // The guarded pair is always whole, so a poisoned lock still holds
-        // a valid phase.
-        self.phase
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // The state is plain data written whole, so a poisoned lock still
+        // holds a valid one.
+        self.state
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn enter(&self, phase: Phase) {
-        *self.lock() = (phase, Instant::now());
+        let mut state = self.lock();
+        state.phase = phase;
+        state.since = Instant::now();
+        drop(state);
         self.changed.notify_one();
     }
 
     /// Moves from `from` to `to`; nothing happens in any other phase.
     fn advance(&self, from: Phase, to: Phase) {
-        let mut current = self.lock();
-        if current.0 == from {
-            *current = (to, Instant::now());
-            drop(current);
+        let mut state = self.lock();
+        if state.phase == from {
+            state.phase = to;
+            state.since = Instant::now();
+            drop(state);
             self.changed.notify_one();
+        }
+    }
+
+    /// Notes whether the last write had to wait for the client to read.
+    fn write_blocked(&self, blocked: bool) {
+        let mut state = self.lock();
+        match (blocked, state.stalled) {
+            (true, None) => {
+                state.stalled = Some(Instant::now());
+                drop(state);
+                self.changed.notify_one();
+            }
+            // The watchdog sees a cleared stall when its deadline comes.
+            (false, Some(_)) => state.stalled = None,
+            _ => {}
         }
     }
 
     /// Since when the connection has been waiting on its client, if it is.
     fn waiting_since(&self) -> Option<Instant> {
-        let (phase, since) = *self.lock();
-        (phase != Phase::Busy).then_some(since)
+        let state = *self.lock();
+        (state.phase != Phase::Busy).then_some(state.since)
     }
 
     /// Resolves when the current phase outlives its deadline.
@@ -221,18 +256,19 @@ impl Tracker {
             // permit in `changed`, so it is never missed.
             let changed = self.changed.notified();
             let current = *self.lock();
-            let limit = match current.0 {
-                Phase::Head => Some(limits.header_read_timeout),
-                Phase::Body => Some(limits.body_read_timeout),
-                Phase::Idle => Some(limits.idle_timeout),
+            let phase_deadline = match current.phase {
+                Phase::Head => Some(current.since + limits.header_read_timeout),
+                Phase::Body => Some(current.since + limits.body_read_timeout),
+                Phase::Idle => Some(current.since + limits.idle_timeout),
                 Phase::Busy => None,
             };
-            let Some(limit) = limit else {
+            let send_deadline = current.stalled.map(|since| since + limits.send_timeout);
+            let Some(deadline) = phase_deadline.into_iter().chain(send_deadline).min() else {
                 changed.await;
                 continue;
             };
             tokio::select! {
-                () = tokio::time::sleep_until(current.1 + limit) => {
+                () = tokio::time::sleep_until(deadline) => {
                     if *self.lock() == current {
                         return;
                     }
@@ -460,7 +496,8 @@ impl Drop for ResponseBody {
     }
 }
 
-/// The socket, noticing the first byte of a request after an idle spell.
+/// The socket, noticing the first byte of a request after an idle spell and
+/// writes the client leaves unread.
 struct TrackedIo {
     inner: TcpStream,
     tracker: Arc<Tracker>,
@@ -487,7 +524,9 @@ impl AsyncWrite for TrackedIo {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.tracker.write_blocked(polled.is_pending());
+        polled
     }
 
     fn poll_write_vectored(
@@ -495,7 +534,9 @@ impl AsyncWrite for TrackedIo {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.tracker.write_blocked(polled.is_pending());
+        polled
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -49,12 +49,15 @@ async fn still_open(socket: &mut TcpStream) -> bool {
         .is_err()
 }
 
-/// An app with one-second header and body timeouts and the given idle one.
+/// An app with one-second header, body and send timeouts and the given
+/// idle one.
 async fn with_timeouts(idle_secs: &str) -> TestApp {
     spawn_app_with(&[
         "--header-read-timeout-secs",
         "1",
         "--body-read-timeout-secs",
+        "1",
+        "--send-timeout-secs",
         "1",
         "--idle-timeout-secs",
         idle_secs,
@@ -105,6 +108,46 @@ async fn still_open_after_reply(socket: &mut TcpStream) -> bool {
     assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     still_open(socket).await
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_closed() {
+    let app = with_timeouts("30").await;
+    // Far more response than socket buffers hold: 200 pipelined tools/list
+    // (about 40 KB each), none of it read.
+    let body = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    let request = format!(
+        "POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\nMCP-Protocol-Version: 2025-11-25\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("small receive buffer");
+    let mut socket = socket.connect(app.addr).await.expect("connect");
+    socket
+        .write_all(request.repeat(200).as_bytes())
+        .await
+        .expect("requests sent");
+    // Not reading while the server fills every buffer and stalls.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // It gave up on the stalled write: what it managed to send drains, then
+    // the connection ends well before 200 replies.
+    let mut received = 0usize;
+    let mut chunk = vec![0u8; 65_536];
+    loop {
+        match tokio::time::timeout(PATIENCE, socket.read(&mut chunk)).await {
+            Ok(Ok(0) | Err(_)) => break,
+            Ok(Ok(n)) => received += n,
+            Err(_) => panic!("the stalled connection stayed open"),
+        }
+    }
+    assert!(
+        received < 200 * 30_000,
+        "{received} bytes: nothing stalled?"
+    );
 }
 
 #[tokio::test]
