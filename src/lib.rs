@@ -1,15 +1,18 @@
 //! crypto-mcp: a remote MCP server for crypto market data.
 //!
 //! [`app`] builds the one axum router (MCP endpoint, OAuth authorization
-//! server, health check, shared layers) around an [`AppState`]; [`serve`] runs it on a listener the
-//! caller bound, so tests can bind port 0.
+//! server, health check, shared layers) around an [`AppState`]; [`serve`]
+//! (in [`listener`]) runs it on a listener the caller bound, so tests can
+//! bind port 0, with connection timeouts and a connection cap.
 
 pub mod analysis;
 pub mod apps;
+pub mod assets;
 pub mod binance;
 pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod listener;
 pub mod market;
 pub mod mcp;
 pub mod oauth;
@@ -17,7 +20,6 @@ pub mod state;
 pub mod telemetry;
 pub mod tools;
 
-use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
@@ -25,12 +27,12 @@ use axum::http::{HeaderName, Method, Request, header};
 use axum::response::{IntoResponse, Json};
 use axum::routing::get;
 use serde_json::json;
-use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+pub use listener::serve;
 pub use state::{AppState, Settings};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -92,24 +94,4 @@ async fn healthz() -> impl IntoResponse {
         "name": mcp::server::SERVER_NAME,
         "version": mcp::server::SERVER_VERSION,
     }))
-}
-
-/// Serves until `shutdown` resolves, then stops accepting, tells streams to
-/// end and waits for in-flight requests to finish.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let stopping = state.clone();
-    // Peer addresses feed the login and registration throttles.
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        stopping.begin_shutdown();
-    })
-    .await
 }

@@ -560,7 +560,9 @@ fn describe(error: &reqwest::Error, timeout: Duration) -> String {
 /// `base × 2^(retry-1)`, times a random factor in [0.5, 1.5), capped.
 fn jittered(base: Duration, retry: u32) -> Duration {
     let exponential = base.saturating_mul(1 << retry.saturating_sub(1).min(10));
-    exponential.mul_f64(0.5 + fastrand::f64()).min(MAX_BACKOFF)
+    exponential
+        .mul_f64(0.5 + rand::random::<f64>())
+        .min(MAX_BACKOFF)
 }
 
 fn header_number(response: &reqwest::Response, name: &str) -> Option<u32> {

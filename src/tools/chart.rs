@@ -4,16 +4,21 @@
 //! The picture comes first in `content` (clients show it inline) and the
 //! structured summary follows, so a model that cannot see images still
 //! knows what was drawn. Rendering is CPU work of a few milliseconds, done
-//! on `spawn_blocking` so it never stalls the runtime's threads.
+//! on `spawn_blocking` so it never stalls the runtime's threads, and at most
+//! [`MAX_CONCURRENT_RENDERS`] at once, so a burst of large charts queues
+//! instead of multiplying memory (64 at once once peaked at 572 MB).
+
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
+use super::args::{IntervalArg, SymbolArg};
 use super::candles::{self, Candles};
-use super::market::{IntervalArg, SymbolArg};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::analysis::chart::{
     self, ChartSpec, DEFAULT_HEIGHT, DEFAULT_WIDTH, MAX_HEIGHT, MAX_WIDTH, MIN_HEIGHT, MIN_WIDTH,
@@ -24,6 +29,17 @@ use crate::analysis::spec::IndicatorSpec;
 use crate::mcp::content::Content;
 
 pub struct BinanceChart;
+
+/// Charts rendered at once. A full-size render holds tens of megabytes of
+/// pixels and coverage masks for its few milliseconds; on the 1-CPU VM more
+/// renders at once would only share the core while adding memory.
+pub const MAX_CONCURRENT_RENDERS: usize = 2;
+/// How long a call waits for a render slot. Renders take milliseconds, so a
+/// queue of dozens clears well within it; past it the server is overloaded
+/// and the model is told to retry rather than left waiting.
+pub const RENDER_WAIT: Duration = Duration::from_secs(5);
+
+static RENDERS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_RENDERS);
 
 /// Candles when `limit` is omitted: about a week of hourly candles, each
 /// still several pixels wide on a phone.
@@ -267,6 +283,7 @@ async fn render(
         };
         chart::render_png(&spec)
     };
+    let _slot = render_slot().await?;
     match tokio::task::spawn_blocking(job).await {
         Ok(Ok(png)) => Ok(png),
         Ok(Err(chart::ChartError::Render(detail))) => {
@@ -281,6 +298,19 @@ async fn render(
         Err(_) => Err(ToolError::new(
             "The chart renderer stopped unexpectedly; try again or with fewer candles.",
         )),
+    }
+}
+
+/// A place among the renders running at once, waited for up to
+/// [`RENDER_WAIT`].
+async fn render_slot() -> Result<SemaphorePermit<'static>, ToolError> {
+    match tokio::time::timeout(RENDER_WAIT, RENDERS.acquire()).await {
+        Ok(Ok(slot)) => Ok(slot),
+        // The semaphore is never closed, so only the wait can fail.
+        Ok(Err(_)) | Err(_) => Err(ToolError::new(format!(
+            "The chart renderer is busy with other charts; try again in a few seconds (waited {} s).",
+            RENDER_WAIT.as_secs()
+        ))),
     }
 }
 
@@ -316,5 +346,27 @@ fn pane_series(spec: IndicatorSpec, bars: &[Bar]) -> Option<Pane> {
             histogram: lines.next()?,
         }),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn renders_past_the_limit_wait_then_get_a_clear_error() {
+        let mut held = Vec::new();
+        for _ in 0..MAX_CONCURRENT_RENDERS {
+            held.push(render_slot().await.expect("a free slot"));
+        }
+        let started = tokio::time::Instant::now();
+        let Err(error) = render_slot().await else {
+            panic!("a render past the limit must not start");
+        };
+        assert!(error.message.contains("busy"), "{}", error.message);
+        assert_eq!(started.elapsed(), RENDER_WAIT);
+        // A finished render lets the next one in.
+        held.pop();
+        assert!(render_slot().await.is_ok());
     }
 }

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::market::{Freshness, Limit, SymbolArg, percent, round};
+use super::args::{Freshness, Limit, SymbolArg, percent, round};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::{Interval, TimeRange};
 

@@ -18,7 +18,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use super::market::{
+use super::args::{
     Freshness, IntervalArg, Limit, SymbolArg, TimeArg, TimeZoneArg, iso, percent, signed,
 };
 use super::{Reply, Tool, ToolContext, ToolError};

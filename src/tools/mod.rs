@@ -9,12 +9,12 @@
 //!
 //! Adding a tool: one file in this folder, one line in [`registry`].
 
+mod args;
 mod calculate;
 mod candles;
 mod chart;
 mod futures;
 mod klines;
-mod market;
 mod order_book;
 mod search;
 mod symbols;

@@ -11,8 +11,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::args::{IntervalArg, SymbolArg};
 use super::candles::{self, Candles};
-use super::market::{IntervalArg, SymbolArg};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::analysis::reading::{self, RECENT_WINDOW, round_significant};
 use crate::analysis::spec::{IndicatorSpec, Line};

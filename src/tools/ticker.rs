@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::market::{Freshness, SymbolArg, WindowSizeArg};
+use super::args::{Freshness, SymbolArg, WindowSizeArg};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::Symbol;
 use crate::binance::wire::{RollingTicker, Ticker24hr};
