@@ -108,7 +108,7 @@ interest rising?\"). Spot symbols without a perpetual give an error with suggest
         let symbol = args.symbol.0;
         let period = match args.period.as_deref() {
             None => Interval::Hour1,
-            Some(p) => Interval::parse_open_interest_period(p.trim())?,
+            Some(p) => Interval::parse_futures_data_period(p.trim())?,
         };
         let binance = &ctx.binance;
         let (premium, funding, open_interest, history) = tokio::try_join!(

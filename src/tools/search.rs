@@ -555,7 +555,8 @@ async fn spot_section(ctx: &ToolContext, symbol: &Symbol) -> Result<Section, Bin
         freshness,
         ..Section::default()
     };
-    if let Some(t) = ticker.value.iter().find(|t| t.symbol == symbol.as_str()) {
+    let mut tickers = ticker.value.iter().map(|t| &t.stats);
+    if let Some(t) = tickers.find(|t| t.symbol == symbol.as_str()) {
         section.last_price = Some(t.last_price);
         section.change_percent = Some(t.price_change_percent);
         section.as_of = Some(t.close_time);
