@@ -14,6 +14,7 @@ use super::jsonrpc::{self, RpcError, decode_params};
 use super::notify::Notifier;
 use super::session::{LogLevel, SessionView};
 use super::version::ProtocolVersion;
+use crate::binance::CallerKey;
 use crate::state::AppState;
 use crate::tools::{CallToolResult, ToolContext};
 
@@ -186,6 +187,7 @@ struct SetLevelParams {
 pub async fn dispatch(
     state: &AppState,
     era: &Era,
+    caller: &CallerKey,
     method: &str,
     params: Option<&RawValue>,
     notifier: Notifier,
@@ -199,7 +201,7 @@ pub async fn dispatch(
         ("prompts/list", _) => list(params, &catalog.prompts_list, stateless)?,
         ("resources/list", _) => list(params, &catalog.resources_list, stateless)?,
         ("resources/templates/list", _) => list(params, &catalog.templates_list, stateless)?,
-        ("tools/call", _) => call_tool(state, era, params, notifier).await?,
+        ("tools/call", _) => call_tool(state, era, caller, params, notifier).await?,
         ("resources/read", _) => read_resource(catalog, stateless, params).await?,
         ("resources/subscribe", false) => subscribe(state, era, params, true)?,
         ("resources/unsubscribe", false) => subscribe(state, era, params, false)?,
@@ -259,6 +261,7 @@ fn computed(mut result: Value, stateless: bool, ttl_ms: Option<u64>) -> Payload 
 async fn call_tool(
     state: &AppState,
     era: &Era,
+    caller: &CallerKey,
     params: Option<&RawValue>,
     notifier: Notifier,
 ) -> Result<Payload, RpcError> {
@@ -291,7 +294,7 @@ async fn call_tool(
         Era::Handshake { .. } => None,
     };
     let ctx = ToolContext {
-        binance: state.binance.clone(),
+        binance: state.binance.for_caller(caller.clone()),
         notifier,
         client_capabilities,
     };
