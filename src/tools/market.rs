@@ -18,7 +18,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::binance::{Fetched, Interval, Symbol, TimeZone, WindowSize};
+use crate::binance::{Fetched, Interval, Market, Price, Symbol, TimeZone, WindowSize};
 
 /// Unix ms below this are refused as "probably seconds": 10^11 ms is March
 /// 1973, long before any crypto market, while 10^11 s is far in the future.
@@ -107,6 +107,70 @@ impl JsonSchema for IntervalArg {
             "enum": all,
             "default": "1h",
             "description": "Candle length, case-sensitive: 1s, 1m…30m, 1h…12h, 1d, 3d, 1w, 1M (1m is a minute, 1M a month).",
+        })
+    }
+}
+
+/// Which market's candles: `spot` (default) or `usdm` (USD-M perpetual
+/// futures).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MarketArg(pub Market);
+
+impl<'de> Deserialize<'de> for MarketArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = Cow::<str>::deserialize(d)?;
+        Market::parse(&text)
+            .map(Self)
+            .map_err(|e| de::Error::custom(plain(&e.to_string())))
+    }
+}
+
+impl JsonSchema for MarketArg {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Market".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let all: Vec<&str> = Market::ALL.iter().map(|m| m.as_str()).collect();
+        json_schema!({
+            "type": "string",
+            "enum": all,
+            "default": "spot",
+            "description": "spot (default) or usdm: the USD-M perpetual of the same symbol.",
+        })
+    }
+}
+
+/// Which price a USD-M candle follows: `trade` (default), `mark`, `index`
+/// or `premium`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PriceArg(pub Price);
+
+impl<'de> Deserialize<'de> for PriceArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = Cow::<str>::deserialize(d)?;
+        Price::parse(&text)
+            .map(Self)
+            .map_err(|e| de::Error::custom(plain(&e.to_string())))
+    }
+}
+
+impl JsonSchema for PriceArg {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Price".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let all: Vec<&str> = Price::ALL.iter().map(|p| p.as_str()).collect();
+        json_schema!({
+            "type": "string",
+            "enum": all,
+            "default": "trade",
+            "description": "With market usdm: trade (default, traded prices with volume), mark (the mark price used for margin and liquidations), index (the spot index the mark tracks) or premium ((perpetual - index) / index). Only trade candles have volumes.",
         })
     }
 }

@@ -651,6 +651,9 @@ async fn perp_section(ctx: &ToolContext, symbol: &Symbol) -> Result<Section, Bin
             (oi * p.mark_price).round_dp(2)
         ));
     }
+    section.lines.push(format!(
+        "Perpetual candles: binance_klines {{\"symbol\":\"{symbol}\",\"market\":\"usdm\"}} (add \"price\": \"mark\", \"index\" or \"premium\" for those series); positioning: binance_positioning {{\"symbol\":\"{symbol}\"}}."
+    ));
     if !funding.value.is_empty() {
         let history: Vec<String> = funding
             .value
