@@ -28,7 +28,9 @@ public data and computations on the server. Every tool is read-only. Symbols are
 BTCUSDT; if unsure, find one with `search` (\"bitcoin\", \"sol perp\") or `binance_symbols`. \
 For the current price and 24h stats use `binance_ticker`; for price history `binance_klines` (default 1h \
 x 100; it reports gaps in the series); for liquidity and spread `binance_order_book`; for order flow \
-`binance_trades`; for leverage and positioning (mark price, funding, open interest) `binance_futures`. \
+`binance_trades`; for leverage (mark price, funding, open interest) `binance_futures`; for who is long or \
+short, taker flow and the basis `binance_positioning`. Candle tools take `market: \"usdm\"` (and `price`: \
+mark, index, premium) for perpetuals. \
 `fetch` turns a `search` result id into a readable market snapshot with a binance.com URL to cite. \
 For indicators computed exactly like TA-Lib (RSI, MACD, moving averages, Bollinger, ATR, ...) with a \
 rule-based plain-language reading, use `technical_analysis`; for a picture, `binance_chart` (PNG). The \
