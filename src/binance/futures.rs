@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
+
 use super::budget::{Cost, Group};
 use super::cache::{Cache, Fetched};
 use super::client::{Api, BinanceClient, Request};
@@ -174,20 +176,10 @@ impl BinanceClient {
         period: Interval,
         range: TimeRange,
     ) -> Result<Fetched<Vec<OpenInterestHist>>, BinanceError> {
-        let (request, cap) = statistics_request(
-            "/futures/data/openInterestHist",
-            "symbol",
-            symbol,
-            period,
-            range,
-        )?;
-        self.cached(
-            &self.inner.futures.open_interest_hist,
-            request,
-            |body| wire::rows(body, cap),
-            |_, now| statistics_ttl(period, now),
-        )
-        .await
+        let cache = &self.inner.futures.open_interest_hist;
+        let path = "/futures/data/openInterestHist";
+        self.statistics(cache, path, ("symbol", symbol), &[], period, range)
+            .await
     }
 
     /// One of the three long/short ratios per `period`, oldest first
@@ -199,14 +191,9 @@ impl BinanceClient {
         period: Interval,
         range: TimeRange,
     ) -> Result<Fetched<Vec<LongShortRatio>>, BinanceError> {
-        let (request, cap) = statistics_request(kind.path(), "symbol", symbol, period, range)?;
-        self.cached(
-            &self.inner.futures.long_short,
-            request,
-            |body| wire::rows(body, cap),
-            |_, now| statistics_ttl(period, now),
-        )
-        .await
+        let cache = &self.inner.futures.long_short;
+        self.statistics(cache, kind.path(), ("symbol", symbol), &[], period, range)
+            .await
     }
 
     /// `GET /futures/data/takerlongshortRatio`: taker buy and sell volume
@@ -217,20 +204,10 @@ impl BinanceClient {
         period: Interval,
         range: TimeRange,
     ) -> Result<Fetched<Vec<TakerVolume>>, BinanceError> {
-        let (request, cap) = statistics_request(
-            "/futures/data/takerlongshortRatio",
-            "symbol",
-            symbol,
-            period,
-            range,
-        )?;
-        self.cached(
-            &self.inner.futures.taker_volume,
-            request,
-            |body| wire::rows(body, cap),
-            |_, now| statistics_ttl(period, now),
-        )
-        .await
+        let cache = &self.inner.futures.taker_volume;
+        let path = "/futures/data/takerlongshortRatio";
+        self.statistics(cache, path, ("symbol", symbol), &[], period, range)
+            .await
     }
 
     /// `GET /futures/data/basis` of the perpetual on `pair` (for USD-M
@@ -241,13 +218,44 @@ impl BinanceClient {
         period: Interval,
         range: TimeRange,
     ) -> Result<Fetched<Vec<Basis>>, BinanceError> {
-        let (mut request, cap) =
-            statistics_request("/futures/data/basis", "pair", pair, period, range)?;
-        request
-            .query
-            .insert(1, ("contractType", "PERPETUAL".to_owned()));
+        let cache = &self.inner.futures.basis;
+        let perpetual = [("contractType", "PERPETUAL")];
+        self.statistics(
+            cache,
+            "/futures/data/basis",
+            ("pair", pair),
+            &perpetual,
+            period,
+            range,
+        )
+        .await
+    }
+
+    /// A `/futures/data` series: weight 0 but one request of their shared
+    /// group, the rows cut to `limit`, cached until the next period.
+    async fn statistics<T: DeserializeOwned>(
+        &self,
+        cache: &Cache<Vec<T>>,
+        path: &'static str,
+        (symbol_param, symbol): (&'static str, &Symbol),
+        extra: &[(&'static str, &'static str)],
+        period: Interval,
+        range: TimeRange,
+    ) -> Result<Fetched<Vec<T>>, BinanceError> {
+        let period = Interval::parse_futures_data_period(period.as_str())?;
+        let mut query = vec![(symbol_param, symbol.to_string())];
+        query.extend(extra.iter().map(|&(name, value)| (name, value.to_owned())));
+        query.push(("period", period.to_string()));
+        range.push_query(&mut query, STATISTICS_MAX_LIMIT)?;
+        let cap = range.row_cap(STATISTICS_DEFAULT_LIMIT, STATISTICS_MAX_LIMIT);
+        let request = futures_request(
+            path,
+            query,
+            vec![symbol.clone()],
+            Cost::in_group(0, Group::FuturesData),
+        );
         self.cached(
-            &self.inner.futures.basis,
+            cache,
             request,
             |body| wire::rows(body, cap),
             |_, now| statistics_ttl(period, now),
@@ -293,31 +301,6 @@ pub(crate) fn futures_request(
         symbols,
         cost,
     }
-}
-
-/// A `/futures/data` request: weight 0, one request of their shared
-/// group, and the rows to keep.
-fn statistics_request(
-    path: &'static str,
-    symbol_param: &'static str,
-    symbol: &Symbol,
-    period: Interval,
-    range: TimeRange,
-) -> Result<(Request, wire::RowCap), BinanceError> {
-    let period = Interval::parse_futures_data_period(period.as_str())?;
-    let mut query = vec![
-        (symbol_param, symbol.to_string()),
-        ("period", period.to_string()),
-    ];
-    range.push_query(&mut query, STATISTICS_MAX_LIMIT)?;
-    let cap = range.row_cap(STATISTICS_DEFAULT_LIMIT, STATISTICS_MAX_LIMIT);
-    let request = futures_request(
-        path,
-        query,
-        vec![symbol.clone()],
-        Cost::in_group(0, Group::FuturesData),
-    );
-    Ok((request, cap))
 }
 
 /// Statistics change once per period: an entry lives until the next period

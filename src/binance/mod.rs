@@ -2,7 +2,7 @@
 //!
 //! It is modelled on zero-to-production's external API client: one struct
 //! holding the HTTP client, base URLs and timeouts, one method per endpoint,
-//! tested against a loopback fake (`tests/api/fake_binance.rs`). No API keys
+//! tested against a loopback fake (`tests/api/fake_binance/`). No API keys
 //! are used or accepted.
 //!
 //! Decisions worth knowing:

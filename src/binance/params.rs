@@ -254,16 +254,8 @@ impl Market {
     pub const ALL: [Market; 2] = [Self::Spot, Self::UsdM];
 
     pub fn parse(input: &str) -> Result<Self, BinanceError> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.as_str().eq_ignore_ascii_case(input.trim()))
-            .ok_or_else(|| BinanceError::InvalidParameter {
-                code: None,
-                msg: format!(
-                    "market \"{}\" must be spot or usdm (USD-M perpetual futures).",
-                    input.chars().take(16).collect::<String>()
-                ),
-            })
+        named(&Self::ALL, Self::as_str, input)
+            .ok_or_else(|| not_one_of("market", input, "spot or usdm (USD-M perpetual futures)"))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -271,6 +263,23 @@ impl Market {
             Self::Spot => "spot",
             Self::UsdM => "usdm",
         }
+    }
+}
+
+/// The one of `all` called `input`, in any case.
+fn named<T: Copy>(all: &[T], name: fn(T) -> &'static str, input: &str) -> Option<T> {
+    all.iter()
+        .copied()
+        .find(|&t| name(t).eq_ignore_ascii_case(input.trim()))
+}
+
+fn not_one_of(what: &str, input: &str, allowed: &str) -> BinanceError {
+    BinanceError::InvalidParameter {
+        code: None,
+        msg: format!(
+            "{what} \"{}\" must be {allowed}.",
+            input.chars().take(16).collect::<String>()
+        ),
     }
 }
 
@@ -292,16 +301,8 @@ impl Price {
     pub const ALL: [Price; 4] = [Self::Trade, Self::Mark, Self::Index, Self::Premium];
 
     pub fn parse(input: &str) -> Result<Self, BinanceError> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.as_str().eq_ignore_ascii_case(input.trim()))
-            .ok_or_else(|| BinanceError::InvalidParameter {
-                code: None,
-                msg: format!(
-                    "price \"{}\" must be trade, mark, index or premium.",
-                    input.chars().take(16).collect::<String>()
-                ),
-            })
+        named(&Self::ALL, Self::as_str, input)
+            .ok_or_else(|| not_one_of("price", input, "trade, mark, index or premium"))
     }
 
     pub fn as_str(self) -> &'static str {

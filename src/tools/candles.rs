@@ -152,6 +152,7 @@ mod tests {
 
     use super::*;
     use crate::binance::{Market, Price};
+    use crate::tools::market::NamedArg;
 
     #[test]
     fn decimals_become_the_nearest_f64() {
@@ -183,8 +184,8 @@ mod tests {
             Source::new(
                 symbol(),
                 IntervalArg(interval),
-                MarketArg(market),
-                PriceArg(price),
+                NamedArg(market),
+                NamedArg(price),
             )
         };
         let mark = source(Interval::Hour1, Market::UsdM, Price::Mark).expect("valid");

@@ -111,67 +111,78 @@ impl JsonSchema for IntervalArg {
     }
 }
 
-/// Which market's candles: `spot` (default) or `usdm` (USD-M perpetual
-/// futures).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MarketArg(pub Market);
+/// An argument that is one of a few names, parsed by the Binance type it
+/// becomes: [`MarketArg`], [`PriceArg`].
+pub trait Named: Copy + Default + 'static {
+    const SCHEMA_NAME: &'static str;
+    const DESCRIPTION: &'static str;
+    fn all() -> &'static [Self];
+    fn name(self) -> &'static str;
+    fn parse(input: &str) -> Result<Self, crate::binance::BinanceError>;
+}
 
-impl<'de> Deserialize<'de> for MarketArg {
+/// A [`Named`] argument; its default when absent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NamedArg<T>(pub T);
+
+/// `spot` (default) or `usdm` (the symbol's USD-M perpetual).
+pub type MarketArg = NamedArg<Market>;
+/// With `usdm`: `trade` (default), `mark`, `index` or `premium`.
+pub type PriceArg = NamedArg<Price>;
+
+impl<'de, T: Named> Deserialize<'de> for NamedArg<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = Cow::<str>::deserialize(d)?;
-        Market::parse(&text)
+        T::parse(&text)
             .map(Self)
             .map_err(|e| de::Error::custom(plain(&e.to_string())))
     }
 }
 
-impl JsonSchema for MarketArg {
+impl<T: Named> JsonSchema for NamedArg<T> {
     fn inline_schema() -> bool {
         true
     }
     fn schema_name() -> Cow<'static, str> {
-        "Market".into()
+        T::SCHEMA_NAME.into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let all: Vec<&str> = Market::ALL.iter().map(|m| m.as_str()).collect();
+        let all: Vec<&str> = T::all().iter().map(|t| t.name()).collect();
         json_schema!({
             "type": "string",
             "enum": all,
-            "default": "spot",
-            "description": "spot (default) or usdm: the USD-M perpetual of the same symbol.",
+            "default": T::default().name(),
+            "description": T::DESCRIPTION,
         })
     }
 }
 
-/// Which price a USD-M candle follows: `trade` (default), `mark`, `index`
-/// or `premium`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PriceArg(pub Price);
-
-impl<'de> Deserialize<'de> for PriceArg {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Cow::<str>::deserialize(d)?;
-        Price::parse(&text)
-            .map(Self)
-            .map_err(|e| de::Error::custom(plain(&e.to_string())))
+impl Named for Market {
+    const SCHEMA_NAME: &'static str = "Market";
+    const DESCRIPTION: &'static str =
+        "spot (default) or usdm: the USD-M perpetual of the same symbol.";
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn parse(input: &str) -> Result<Self, crate::binance::BinanceError> {
+        Self::parse(input)
     }
 }
 
-impl JsonSchema for PriceArg {
-    fn inline_schema() -> bool {
-        true
+impl Named for Price {
+    const SCHEMA_NAME: &'static str = "Price";
+    const DESCRIPTION: &'static str = "With market usdm: trade (default, traded prices with volume), mark (the mark price used for margin and liquidations), index (the spot index the mark tracks) or premium ((perpetual - index) / index). Only trade candles have volumes.";
+    fn all() -> &'static [Self] {
+        &Self::ALL
     }
-    fn schema_name() -> Cow<'static, str> {
-        "Price".into()
+    fn name(self) -> &'static str {
+        self.as_str()
     }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let all: Vec<&str> = Price::ALL.iter().map(|p| p.as_str()).collect();
-        json_schema!({
-            "type": "string",
-            "enum": all,
-            "default": "trade",
-            "description": "With market usdm: trade (default, traded prices with volume), mark (the mark price used for margin and liquidations), index (the spot index the mark tracks) or premium ((perpetual - index) / index). Only trade candles have volumes.",
-        })
+    fn parse(input: &str) -> Result<Self, crate::binance::BinanceError> {
+        Self::parse(input)
     }
 }
 
