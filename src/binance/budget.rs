@@ -12,7 +12,8 @@
 //!   Binance's count.
 //! - **Fair between callers.** While anyone else has called in the last
 //!   [`ACTIVE_FOR_MS`], one caller (a signed-in user, or an IP) may use at
-//!   most half of the planned weight; alone, it may use all of it.
+//!   most half of the planned weight; alone (the server's own requests do
+//!   not count), it may use all of it.
 //! - **Endpoint groups.** Binance's futures statistics (`/futures/data/*`,
 //!   weight 0) share their own limit of 1000 requests per 5 minutes, and
 //!   `fundingRate` 500 per 5 minutes; those are counted the same way, over
@@ -315,10 +316,12 @@ impl Budget {
         let mut state = self.lock();
         let state = &mut *state;
         state.total.roll(minute);
-        let others_active = state
-            .callers
-            .iter()
-            .any(|(key, usage)| key != caller && now_ms - usage.last_ms < ACTIVE_FOR_MS);
+        // The server's own requests (reading the limit, resources) are no
+        // reason to halve a caller who is alone.
+        let server = CallerKey::unattributed();
+        let others_active = state.callers.iter().any(|(key, usage)| {
+            key != caller && *key != server && now_ms - usage.last_ms < ACTIVE_FOR_MS
+        });
         let caller = Self::tracked(&mut state.callers, caller, now_ms);
         let usage = state.callers.entry(caller).or_default();
         usage.usage.roll(minute);
@@ -485,6 +488,22 @@ mod tests {
         for _ in 0..80 {
             budget.reserve(&busy, Cost::weight(1), later).unwrap();
         }
+    }
+
+    #[test]
+    fn the_servers_own_requests_do_not_halve_a_lone_caller() {
+        // Planned 160, half 80.
+        let budget = Budget::new(200);
+        let server = CallerKey::unattributed();
+        budget.reserve(&server, Cost::weight(20), T0).unwrap();
+        budget
+            .reserve(&key("alone"), Cost::weight(140), T0)
+            .unwrap();
+        // The server itself is held to half while a caller is active.
+        let budget = Budget::new(200);
+        budget.reserve(&key("caller"), Cost::weight(1), T0).unwrap();
+        let denied = budget.reserve(&server, Cost::weight(81), T0).unwrap_err();
+        assert!(denied.share);
     }
 
     #[test]
