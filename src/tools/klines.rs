@@ -27,7 +27,7 @@ use super::market::{
 };
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::wire::Kline;
-use crate::binance::{Interval, Market, TimeRange};
+use crate::binance::{Interval, TimeRange};
 
 /// Most gaps listed: beyond a handful, the count says enough.
 pub const MAX_GAPS_LISTED: usize = 20;
@@ -312,9 +312,7 @@ or ISO-8601.";
             limit,
             start_time: next.start_time,
             end_time: next.end_time,
-            time_zone: time_zone
-                .filter(|_| source.series.market() == Market::Spot)
-                .map(|z| z.as_str().to_owned()),
+            time_zone: time_zone.map(|z| z.as_str().to_owned()),
         });
         Ok(Reply::new(KlinesOutput {
             symbol: source.symbol.to_string(),
