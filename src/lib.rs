@@ -23,6 +23,7 @@ pub mod tools;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderName, Method, Request, header};
 use axum::response::{IntoResponse, Json};
 use axum::routing::get;
@@ -88,10 +89,42 @@ pub fn app(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-async fn healthz() -> impl IntoResponse {
+/// Liveness, plus the Binance weight budget per host (`used` and `planned`
+/// of `limit` this minute), so an operator sees how close the server runs
+/// to Binance's limits. Hosts are shown without any path or credentials.
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let binance: Vec<_> = state
+        .binance
+        .host_status()
+        .into_iter()
+        .map(|host| {
+            let name = url::Url::parse(&host.base_url)
+                .ok()
+                .and_then(|url| {
+                    Some(format!(
+                        "{}:{}",
+                        url.host_str()?,
+                        url.port_or_known_default()?
+                    ))
+                })
+                .unwrap_or_default();
+            json!({
+                "host": name,
+                "market": host.market,
+                "used": host.budget.used,
+                "planned": host.budget.planned,
+                "limit": host.budget.limit,
+                "limit_from_exchange_info": host.budget.limit_from_exchange_info,
+                "active_callers": host.budget.active_callers,
+                "blocked_for_s": host.blocked_for.map(|left| left.as_secs()),
+                "region_blocked": host.region_blocked,
+            })
+        })
+        .collect();
     Json(json!({
         "status": "ok",
         "name": mcp::server::SERVER_NAME,
         "version": mcp::server::SERVER_VERSION,
+        "binance": binance,
     }))
 }

@@ -21,7 +21,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::binance::{Fetched, Interval, Symbol, TimeZone, WindowSize};
+use crate::binance::{Fetched, Interval, Market, Price, Symbol, TimeZone, WindowSize};
 
 /// Unix ms below this are refused as "probably seconds": 10^11 ms is March
 /// 1973, long before any crypto market, while 10^11 s is far in the future.
@@ -115,6 +115,81 @@ impl JsonSchema for IntervalArg {
             "default": "1h",
             "description": "Candle length, case-sensitive: 1s, 1m…30m, 1h…12h, 1d, 3d, 1w, 1M (1m is a minute, 1M a month).",
         })
+    }
+}
+
+/// An argument that is one of a few names, parsed by the Binance type it
+/// becomes: [`MarketArg`], [`PriceArg`].
+pub trait Named: Copy + Default + 'static {
+    const SCHEMA_NAME: &'static str;
+    const DESCRIPTION: &'static str;
+    fn all() -> &'static [Self];
+    fn name(self) -> &'static str;
+    fn parse(input: &str) -> Result<Self, crate::binance::BinanceError>;
+}
+
+/// A [`Named`] argument; its default when absent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NamedArg<T>(pub T);
+
+/// `spot` (default) or `usdm` (the symbol's USD-M perpetual).
+pub type MarketArg = NamedArg<Market>;
+/// With `usdm`: `trade` (default), `mark`, `index` or `premium`.
+pub type PriceArg = NamedArg<Price>;
+
+impl<'de, T: Named> Deserialize<'de> for NamedArg<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = Cow::<str>::deserialize(d)?;
+        T::parse(&text)
+            .map(Self)
+            .map_err(|e| de::Error::custom(plain(&e.to_string())))
+    }
+}
+
+impl<T: Named> JsonSchema for NamedArg<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        T::SCHEMA_NAME.into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let all: Vec<&str> = T::all().iter().map(|t| t.name()).collect();
+        json_schema!({
+            "type": "string",
+            "enum": all,
+            "default": T::default().name(),
+            "description": T::DESCRIPTION,
+        })
+    }
+}
+
+impl Named for Market {
+    const SCHEMA_NAME: &'static str = "Market";
+    const DESCRIPTION: &'static str =
+        "spot (default) or usdm: the USD-M perpetual of the same symbol.";
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn parse(input: &str) -> Result<Self, crate::binance::BinanceError> {
+        Self::parse(input)
+    }
+}
+
+impl Named for Price {
+    const SCHEMA_NAME: &'static str = "Price";
+    const DESCRIPTION: &'static str = "With market usdm: trade (default, traded prices with volume), mark (the mark price used for margin and liquidations), index (the spot index the mark tracks) or premium ((perpetual - index) / index). Only trade candles have volumes.";
+    fn all() -> &'static [Self] {
+        &Self::ALL
+    }
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+    fn parse(input: &str) -> Result<Self, crate::binance::BinanceError> {
+        Self::parse(input)
     }
 }
 

@@ -17,8 +17,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use super::args::{IntervalArg, SymbolArg};
-use super::candles::{self, Candles};
+use super::args::{IntervalArg, Limit, MarketArg, PriceArg, SymbolArg};
+use super::candles::{self, Candles, GapFields, SeriesFields, Source};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::analysis::chart::{
     self, ChartSpec, DEFAULT_HEIGHT, DEFAULT_WIDTH, MAX_HEIGHT, MAX_WIDTH, MIN_HEIGHT, MIN_WIDTH,
@@ -26,6 +26,7 @@ use crate::analysis::chart::{
 };
 use crate::analysis::indicators::Bar;
 use crate::analysis::spec::IndicatorSpec;
+use crate::binance::{Market, Price};
 use crate::mcp::content::Content;
 
 pub struct BinanceChart;
@@ -44,25 +45,26 @@ static RENDERS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_RENDERS);
 /// Candles when `limit` is omitted: about a week of hourly candles, each
 /// still several pixels wide on a phone.
 pub const DEFAULT_LIMIT: u16 = 200;
-/// Most candles per chart. At 500 a candle is still two pixels wide at the
-/// default size and rendering stays far under the 200 ms budget; the
-/// renderer's own ceiling is higher.
-pub const MAX_LIMIT: u16 = 500;
+/// Most candles per chart: at the widest picture (2400 px) about one pixel
+/// each, the most a chart can show; narrower pictures draw them thinner.
+pub const MAX_LIMIT: u16 = 2000;
 /// Overlays when `overlays` is omitted: a short and a medium trend line.
 pub const DEFAULT_OVERLAYS: [&str; 2] = ["ema:20", "ema:50"];
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BinanceChartArgs {
-    /// Trading pair, e.g. `BTCUSDT`.
     pub symbol: SymbolArg,
-    /// Candle interval: 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h,
-    /// 1d, 3d, 1w or 1M. Default 1h.
     #[serde(default)]
     pub interval: IntervalArg,
-    /// Candles to draw, the most recent ones. Default 200, at most 500.
-    #[serde(default = "default_limit")]
-    pub limit: u16,
+    #[serde(default)]
+    pub market: MarketArg,
+    #[serde(default)]
+    pub price: PriceArg,
+    /// Candles to draw, the most recent ones. Default 200, at most 2000
+    /// (fetched in pages of 1000).
+    #[serde(default)]
+    pub limit: Limit<1, MAX_LIMIT, DEFAULT_LIMIT>,
     /// Lines over the candles: `sma:N`, `ema:N`, `wma:N`, `bbands:N,K`. At
     /// most 6. Default `["ema:20", "ema:50"]`; `[]` draws none.
     #[serde(default)]
@@ -90,10 +92,6 @@ pub enum ChartTheme {
     Light,
 }
 
-fn default_limit() -> u16 {
-    DEFAULT_LIMIT
-}
-
 fn default_width() -> u32 {
     DEFAULT_WIDTH
 }
@@ -107,6 +105,8 @@ fn default_height() -> u32 {
 pub struct BinanceChartOutput {
     pub symbol: String,
     pub interval: String,
+    #[serde(flatten)]
+    pub series: SeriesFields,
     /// Candles drawn.
     pub candles: usize,
     /// Open time (Unix ms) of the first and last candle drawn.
@@ -129,6 +129,8 @@ pub struct BinanceChartOutput {
     pub height: u32,
     /// Milliseconds since Binance produced these candles.
     pub data_age_ms: u64,
+    #[serde(flatten)]
+    pub gaps: GapFields,
 }
 
 impl Tool for BinanceChart {
@@ -138,7 +140,8 @@ impl Tool for BinanceChart {
     const NAME: &'static str = "binance_chart";
     const TITLE: &'static str = "Binance candlestick chart";
     const DESCRIPTION: &'static str = "Draw a candlestick chart (PNG image) of a Binance spot market's most \
-recent candles, with volume bars, optional overlays (\"sma:20\", \"ema:50\", \"bbands:20,2\"; default ema:20 \
+recent candles (or with market \"usdm\" its USD-M perpetual's trade, mark, index or premium prices; up to 2000 \
+candles), with volume bars, optional overlays (\"sma:20\", \"ema:50\", \"bbands:20,2\"; default ema:20 \
 and ema:50) and an optional pane (\"rsi:14\" or \"macd:12,26,9\"). Dark or light theme. Returns the image \
 and a summary (range, last close, change %, what was drawn). Show the image to the user; for exact \
 indicator values use technical_analysis.";
@@ -149,6 +152,7 @@ indicator values use technical_analysis.";
         ctx: &ToolContext,
         args: BinanceChartArgs,
     ) -> Result<Reply<BinanceChartOutput>, ToolError> {
+        let source = Source::new(args.symbol.clone(), args.interval, args.market, args.price)?;
         let overlays = parse_overlays(args.overlays.as_deref())?;
         let pane = parse_pane(args.pane.as_deref())?;
         if !(MIN_WIDTH..=MAX_WIDTH).contains(&args.width)
@@ -159,8 +163,7 @@ indicator values use technical_analysis.";
                 args.width, args.height
             )));
         }
-        let candles =
-            candles::fetch(ctx, &args.symbol.0, args.interval.0, args.limit, MAX_LIMIT).await?;
+        let candles = candles::fetch(ctx, &source, args.limit.0).await?;
         let summary = summarise(&candles, &overlays, pane, &args);
         let png = render(candles, overlays, pane, &args).await?;
         Ok(Reply {
@@ -236,8 +239,9 @@ fn summarise(
     let high = klines.iter().map(|k| k.high).max().unwrap_or_default();
     let low = klines.iter().map(|k| k.low).min().unwrap_or_default();
     BinanceChartOutput {
-        symbol: candles.symbol.to_string(),
-        interval: candles.interval.to_string(),
+        symbol: candles.source.symbol.to_string(),
+        interval: candles.source.interval.to_string(),
+        series: candles.source.series_fields(),
         candles: klines.len(),
         first_open_time: first.map_or(0, |k| k.open_time),
         last_open_time: last.map_or(0, |k| k.open_time),
@@ -252,6 +256,7 @@ fn summarise(
         width: args.width,
         height: args.height,
         data_age_ms: candles::age_ms(&candles.klines),
+        gaps: GapFields::of(klines, candles.source.interval),
     }
 }
 
@@ -262,8 +267,23 @@ async fn render(
     pane: Option<IndicatorSpec>,
     args: &BinanceChartArgs,
 ) -> Result<Vec<u8>, ToolError> {
-    let title = format!("{} · {}", candles.symbol, candles.interval);
-    let interval_ms = candles.interval.duration_ms();
+    let title = match candles.source.series.price() {
+        Price::Trade if candles.source.series.market() == Market::Spot => {
+            format!("{} · {}", candles.source.symbol, candles.source.interval)
+        }
+        price => format!(
+            "{} {} · {}",
+            candles.source.symbol,
+            match price {
+                Price::Trade => "perp",
+                Price::Mark => "mark",
+                Price::Index => "index",
+                Price::Premium => "premium",
+            },
+            candles.source.interval
+        ),
+    };
+    let interval_ms = candles.source.interval.duration_ms();
     let theme = match args.theme {
         ChartTheme::Dark => Theme::Dark,
         ChartTheme::Light => Theme::Light,

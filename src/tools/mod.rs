@@ -16,6 +16,7 @@ mod chart;
 mod futures;
 mod klines;
 mod order_book;
+mod positioning;
 mod search;
 mod symbols;
 mod technical_analysis;
@@ -51,6 +52,7 @@ pub fn registry() -> ToolRegistry {
         .with(trades::Trades)
         .with(symbols::Symbols)
         .with(futures::Futures)
+        .with(positioning::Positioning)
         .with(technical_analysis::TechnicalAnalysis)
         .with(chart::BinanceChart)
         .with(search::Search)

@@ -401,7 +401,8 @@ async fn spot_section(ctx: &ToolContext, symbol: &Symbol) -> Result<Section, Bin
         freshness,
         ..Section::default()
     };
-    if let Some(t) = ticker.value.iter().find(|t| t.symbol == symbol.as_str()) {
+    let mut tickers = ticker.value.iter().map(|t| &t.stats);
+    if let Some(t) = tickers.find(|t| t.symbol == symbol.as_str()) {
         section.last_price = Some(t.last_price);
         section.change_percent = Some(t.price_change_percent);
         section.as_of = Some(t.close_time);
@@ -496,6 +497,9 @@ async fn perp_section(ctx: &ToolContext, symbol: &Symbol) -> Result<Section, Bin
             (oi * p.mark_price).round_dp(2)
         ));
     }
+    section.lines.push(format!(
+        "Perpetual candles: binance_klines {{\"symbol\":\"{symbol}\",\"market\":\"usdm\"}} (add \"price\": \"mark\", \"index\" or \"premium\" for those series); positioning: binance_positioning {{\"symbol\":\"{symbol}\"}}."
+    ));
     if !funding.value.is_empty() {
         let history: Vec<String> = funding
             .value
