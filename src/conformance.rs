@@ -17,7 +17,7 @@ use crate::mcp::catalog::{
 };
 use crate::mcp::content::{Content, ResourceBody, ResourceContents};
 use crate::mcp::session::LogLevel;
-use crate::tools::{CallToolResult, DynTool, ToolContext};
+use crate::mcp::tool::{CallToolResult, DynTool, ToolContext};
 
 /// A 1x1 red PNG and a minimal WAV, the suite's own sample media.
 const IMAGE: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";

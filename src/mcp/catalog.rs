@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::content::{Content, ResourceContents};
-use crate::tools::{DynTool, ToolRegistry};
+use super::tool::{DynTool, ToolRegistry};
 
 /// How long clients may cache list results. Lists change only on deploy.
 pub const LIST_TTL_MS: u64 = 5 * 60 * 1000;

@@ -14,6 +14,7 @@ pub mod jsonrpc;
 pub mod notify;
 pub mod server;
 pub mod session;
+pub mod tool;
 pub mod transport;
 pub mod version;
 

@@ -13,9 +13,9 @@ use super::content::Content;
 use super::jsonrpc::{self, RpcError, decode_params};
 use super::notify::Notifier;
 use super::session::{LogLevel, SessionView};
+use super::tool::{CallToolResult, ToolContext};
 use super::version::ProtocolVersion;
 use crate::state::AppState;
-use crate::tools::{CallToolResult, ToolContext};
 
 pub const SERVER_NAME: &str = "crypto-mcp";
 pub const SERVER_TITLE: &str = "Crypto market data";

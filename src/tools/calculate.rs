@@ -3,9 +3,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::analysis::expr;
 use crate::mcp::session::LogLevel;
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 pub struct Calculate;
 

@@ -9,10 +9,10 @@
 
 use rust_decimal::Decimal;
 
-use super::{ToolContext, ToolError};
 use crate::analysis::indicators::Bar;
 use crate::binance::wire::Kline;
 use crate::binance::{Fetched, Interval, Symbol, TimeRange};
+use crate::mcp::tool::{ToolContext, ToolError};
 
 /// Klines and the same candles as bars, oldest first.
 pub struct Candles {

@@ -14,7 +14,6 @@ use serde::{Deserialize, Serialize};
 
 use super::candles::{self, Candles};
 use super::market::{IntervalArg, SymbolArg};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::analysis::chart::{
     self, ChartSpec, DEFAULT_HEIGHT, DEFAULT_WIDTH, MAX_HEIGHT, MAX_WIDTH, MIN_HEIGHT, MIN_WIDTH,
     Overlay, OverlayKind, Pane, Theme,
@@ -22,6 +21,7 @@ use crate::analysis::chart::{
 use crate::analysis::indicators::Bar;
 use crate::analysis::spec::IndicatorSpec;
 use crate::mcp::content::Content;
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 pub struct BinanceChart;
 

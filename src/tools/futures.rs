@@ -9,8 +9,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::market::{Freshness, Limit, SymbolArg, percent, round};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::{Interval, TimeRange};
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Funding rates are tiny fractions; percent to 6 dp keeps every digit
 /// Binance sends (8 dp as a fraction).

@@ -21,9 +21,9 @@ use serde_json::value::RawValue;
 use super::market::{
     Freshness, IntervalArg, Limit, SymbolArg, TimeArg, TimeZoneArg, iso, percent, signed,
 };
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::wire::Kline;
 use crate::binance::{Interval, TimeRange};
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Most gaps listed: beyond a handful, the count says enough.
 const MAX_GAPS_LISTED: usize = 20;

@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 use super::klines::{find_gaps, stats, summarise as summarise_klines};
 use super::market::{Freshness, iso, percent, signed};
 use super::order_book::{MIN_LEVELS_FETCHED, summarise as summarise_book};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::wire::{ExchangeInfo, FuturesExchangeInfo};
 use crate::binance::{BinanceError, Interval, Symbol, TimeRange};
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Results per search: enough for every quote market of a major coin
 /// without burying the best match.

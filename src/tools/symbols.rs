@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use super::market::{Freshness, Limit};
 use super::search::asset_for_name;
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::wire::SymbolInfo;
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Longest text query; symbols and asset names are far shorter.
 const MAX_QUERY_CHARS: usize = 64;

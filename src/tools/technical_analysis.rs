@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use super::candles::{self, Candles};
 use super::market::{IntervalArg, SymbolArg};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::analysis::reading::{self, RECENT_WINDOW, round_significant};
 use crate::analysis::spec::{IndicatorSpec, Line};
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 pub struct TechnicalAnalysis;
 

@@ -6,9 +6,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::market::{Freshness, SymbolArg, WindowSizeArg};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::Symbol;
 use crate::binance::wire::{RollingTicker, Ticker24hr};
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Most symbols per call. Binance charges weight 2 for up to 20 symbols and
 /// 40 beyond, and 20 tickers (~10 kB) is as much as a chat needs at once.

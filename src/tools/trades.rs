@@ -10,8 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::market::{Freshness, Limit, SymbolArg, TimeArg, percent, round};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::TimeRange;
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Quote volumes and the VWAP are rounded to 8 dp: sums of price × qty
 /// otherwise carry up to 16 decimals of noise.
