@@ -3,7 +3,9 @@
 //! One clap struct: every flag has an environment fallback so the same binary
 //! is configured by flags locally and by variables on Fly.io, Railway or
 //! Render. Values are parsed into typed forms here (a public URL, origins,
-//! hosts), so the rest of the server never re-validates a string.
+//! hosts), so the rest of the server never re-validates a string, and
+//! resolved once into [`Settings`], which hold the `Host` and `Origin`
+//! policies the MCP guard and CORS apply.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
@@ -11,6 +13,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use axum::http::Uri;
+use axum::http::uri::Authority;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::binance::{
@@ -157,6 +160,28 @@ impl Config {
     }
 }
 
+/// What the server needs from [`Config`], resolved once at startup.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub public_url: PublicUrl,
+    pub origins: OriginPolicy,
+    pub hosts: HostPolicy,
+    /// See `--anonymous-discovery` and [`crate::mcp::auth`].
+    pub anonymous_discovery: bool,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Self {
+        let public_url = config.public_url();
+        Self {
+            origins: OriginPolicy::new(&public_url, &config.allowed_origins),
+            hosts: HostPolicy::new(&public_url, &config.allowed_hosts),
+            anonymous_discovery: config.anonymous_discovery,
+            public_url,
+        }
+    }
+}
+
 /// `crypto-mcp <command>`: tasks other than serving.
 #[derive(Subcommand, Debug, Clone)]
 pub enum Command {
@@ -269,7 +294,7 @@ impl FromStr for HostRule {
         if raw == "*" {
             return Ok(Self::Any);
         }
-        let authority: axum::http::uri::Authority = raw
+        let authority: Authority = raw
             .parse()
             .map_err(|_| format!("'{raw}' is not a host name"))?;
         if authority.as_str().contains('@') || authority.host().is_empty() {
@@ -277,6 +302,88 @@ impl FromStr for HostRule {
         }
         Ok(Self::Exact(authority.host().to_ascii_lowercase()))
     }
+}
+
+/// Which browser origins may call us: the public URL's own origin, the
+/// configured ones, and loopback (a local Inspector) always.
+#[derive(Debug, Clone)]
+pub struct OriginPolicy {
+    any: bool,
+    exact: Vec<String>,
+}
+
+impl OriginPolicy {
+    pub fn new(public_url: &PublicUrl, rules: &[OriginRule]) -> Self {
+        let mut exact = vec![public_url.origin()];
+        let mut any = false;
+        for rule in rules {
+            match rule {
+                OriginRule::Any => any = true,
+                OriginRule::Exact(origin) => exact.push(origin.clone()),
+            }
+        }
+        Self { any, exact }
+    }
+
+    pub fn allows(&self, origin: &str) -> bool {
+        let origin = origin.trim().to_ascii_lowercase();
+        self.any || self.exact.contains(&origin) || origin_is_loopback(&origin)
+    }
+}
+
+/// Which `Host` headers we answer: the public URL's host, the configured
+/// ones, and loopback always. Anything else may be DNS rebinding.
+#[derive(Debug, Clone)]
+pub struct HostPolicy {
+    any: bool,
+    hosts: Vec<String>,
+}
+
+impl HostPolicy {
+    pub fn new(public_url: &PublicUrl, rules: &[HostRule]) -> Self {
+        let mut hosts = vec![public_url.host().to_owned()];
+        let mut any = false;
+        for rule in rules {
+            match rule {
+                HostRule::Any => any = true,
+                HostRule::Exact(host) => hosts.push(host.clone()),
+            }
+        }
+        Self { any, hosts }
+    }
+
+    pub fn allows(&self, host_header: &str) -> bool {
+        if self.any {
+            return true;
+        }
+        let Ok(authority) = host_header.trim().parse::<Authority>() else {
+            return false;
+        };
+        if authority.as_str().contains('@') {
+            return false;
+        }
+        let host = authority.host().to_ascii_lowercase();
+        is_loopback_host(&host) || self.hosts.contains(&host)
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn origin_is_loopback(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    rest.parse::<Authority>()
+        .is_ok_and(|a| !a.as_str().contains('@') && is_loopback_host(a.host()))
 }
 
 #[cfg(test)]
@@ -374,6 +481,60 @@ mod tests {
                 error.to_string().contains("--binance-timeout-ms"),
                 "{error}"
             );
+        }
+    }
+
+    fn public() -> PublicUrl {
+        "https://mcp.example.com".parse().expect("valid")
+    }
+
+    #[test]
+    fn origins() {
+        let policy = OriginPolicy::new(
+            &public(),
+            &[OriginRule::Exact("https://chatgpt.com".into())],
+        );
+        for ok in [
+            "https://chatgpt.com",
+            "https://mcp.example.com",
+            "http://localhost:6274",
+            "http://127.0.0.1:3000",
+            "http://[::1]:8080",
+        ] {
+            assert!(policy.allows(ok), "{ok}");
+        }
+        for bad in [
+            "http://evil.example.com",
+            "https://chatgpt.com.evil.com",
+            "http://localhost.evil.com",
+            "null",
+            "http://user@localhost",
+        ] {
+            assert!(!policy.allows(bad), "{bad}");
+        }
+        assert!(OriginPolicy::new(&public(), &[OriginRule::Any]).allows("http://anything.example"));
+    }
+
+    #[test]
+    fn hosts() {
+        let policy = HostPolicy::new(&public(), &[HostRule::Exact("internal.svc".into())]);
+        for ok in [
+            "mcp.example.com",
+            "MCP.example.com:443",
+            "localhost:8080",
+            "127.0.0.1",
+            "[::1]:9",
+            "internal.svc:80",
+        ] {
+            assert!(policy.allows(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example.com",
+            "",
+            "mcp.example.com.evil.com",
+            "a@localhost",
+        ] {
+            assert!(!policy.allows(bad), "{bad}");
         }
     }
 }

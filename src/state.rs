@@ -12,37 +12,14 @@ use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::binance::BinanceClient;
-use crate::config::{Config, PublicUrl};
+use crate::config::Settings;
 use crate::mcp::catalog::Catalog;
-use crate::mcp::guard::{HostPolicy, OriginPolicy};
 use crate::mcp::session::SessionStore;
 use crate::oauth::OAuth;
 
 /// GET notification streams open at once without a session. Sessions bound
 /// their own streams; this bounds everyone else.
 pub const MAX_ANONYMOUS_STREAMS: usize = 256;
-
-/// Settings resolved from [`Config`] once, at startup.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    pub public_url: PublicUrl,
-    pub origins: OriginPolicy,
-    pub hosts: HostPolicy,
-    /// See `--anonymous-discovery` and [`crate::mcp::auth`].
-    pub anonymous_discovery: bool,
-}
-
-impl Settings {
-    pub fn from_config(config: &Config) -> Self {
-        let public_url = config.public_url();
-        Self {
-            origins: OriginPolicy::new(&public_url, &config.allowed_origins),
-            hosts: HostPolicy::new(&public_url, &config.allowed_hosts),
-            anonymous_discovery: config.anonymous_discovery,
-            public_url,
-        }
-    }
-}
 
 #[derive(Clone)]
 pub struct AppState {
