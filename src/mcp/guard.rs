@@ -12,7 +12,7 @@ use axum::response::Response;
 
 use crate::state::AppState;
 
-use super::transport::rpc_failure;
+use super::transport::response::rpc_failure;
 
 /// Refuses a request whose `Host` or `Origin` is not allowed, with 403.
 pub async fn check(State(state): State<AppState>, request: Request, next: Next) -> Response {

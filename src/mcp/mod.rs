@@ -28,9 +28,9 @@ use crate::state::AppState;
 /// bearer-token gate.
 pub fn router(state: &AppState) -> Router<AppState> {
     let endpoint = || {
-        get(transport::get)
-            .post(transport::post)
-            .delete(transport::delete)
+        get(transport::get::handle)
+            .post(transport::post::handle)
+            .delete(transport::delete::handle)
     };
     Router::new()
         .route("/", endpoint())

@@ -1,0 +1,32 @@
+//! DELETE: a client ends its session.
+
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::headers::{SESSION_HEADER, header_str, stateless_header};
+use super::response::{method_not_allowed, rpc_failure, session_gone};
+use crate::mcp::jsonrpc::RpcError;
+use crate::state::AppState;
+
+pub async fn handle(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if stateless_header(&headers) {
+        return method_not_allowed();
+    }
+    let Some(id) = header_str(&headers, SESSION_HEADER) else {
+        return rpc_failure(
+            StatusCode::BAD_REQUEST,
+            None,
+            RpcError::invalid_request(
+                "DELETE needs the Mcp-Session-Id header of the session to end",
+            ),
+        );
+    };
+    if state.sessions.terminate(id, Instant::now()) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        session_gone()
+    }
+}
