@@ -30,6 +30,10 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::binance::BinanceClient;
+use crate::mcp::catalog::Catalog;
+use crate::oauth::OAuth;
+
 pub use config::Settings;
 pub use state::AppState;
 
@@ -37,11 +41,25 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// How long browsers may cache a CORS preflight answer.
 const CORS_MAX_AGE: Duration = Duration::from_secs(600);
 
+/// Everything the server offers: the tools, the market prompts and
+/// resources, and with the `conformance` feature the suite's fixtures. With
+/// OAuth, every tool declares the scopes it needs.
+pub fn catalog(binance: &BinanceClient, oauth: Option<&OAuth>) -> Catalog {
+    let catalog = Catalog::builder()
+        .tools(tools::registry())
+        .oauth_scopes(oauth.map(|_| oauth::SCOPES_SUPPORTED));
+    let catalog = market::register(catalog, binance);
+    #[cfg(feature = "conformance")]
+    let catalog = conformance::register(catalog);
+    catalog.build()
+}
+
 pub fn app(state: AppState) -> Router {
-    let cors_state = state.clone();
+    // CORS answers browsers for every route with the MCP guard's policy.
+    let origins = state.settings().origins.clone();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin, _| {
-            mcp::guard::cors_allows(&cors_state, origin)
+            origin.to_str().is_ok_and(|origin| origins.allows(origin))
         }))
         .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
         .allow_headers([
@@ -73,9 +91,8 @@ pub fn app(state: AppState) -> Router {
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::DEBUG));
     let mut router = Router::new()
-        .merge(mcp::router(&state))
-        .route("/healthz", get(healthz))
-        .with_state(state.clone());
+        .merge(mcp::router(state.mcp.clone()))
+        .route("/healthz", get(healthz));
     if let Some(oauth) = &state.oauth {
         router = router.merge(oauth::router().with_state(oauth.clone()));
     }

@@ -86,8 +86,10 @@ async fn main() -> ExitCode {
             }
         }
     };
-    let state = AppState::new(settings, binance, oauth);
-    tracing::info!(%addr, public_url = %state.settings.public_url, "crypto-mcp listening; MCP endpoint at {}/mcp", state.settings.public_url);
+    let public_url = settings.public_url.clone();
+    let catalog = crypto_mcp::catalog(&binance, oauth.as_ref());
+    let state = AppState::new(settings, binance, oauth, catalog);
+    tracing::info!(%addr, %public_url, "crypto-mcp listening; MCP endpoint at {public_url}/mcp");
     match crypto_mcp::serve(listener, state, shutdown_signal()).await {
         Ok(()) => {
             tracing::info!("stopped");

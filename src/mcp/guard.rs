@@ -10,12 +10,12 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::state::AppState;
+use crate::mcp::state::McpState;
 
 use super::transport::response::rpc_failure;
 
 /// Refuses a request whose `Host` or `Origin` is not allowed, with 403.
-pub async fn check(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn check(State(state): State<McpState>, request: Request, next: Next) -> Response {
     match verdict(&state, request.headers()) {
         Ok(()) => next.run(request).await,
         Err(message) => rpc_failure(
@@ -26,7 +26,7 @@ pub async fn check(State(state): State<AppState>, request: Request, next: Next) 
     }
 }
 
-fn verdict(state: &AppState, headers: &HeaderMap) -> Result<(), String> {
+fn verdict(state: &McpState, headers: &HeaderMap) -> Result<(), String> {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -46,11 +46,4 @@ fn verdict(state: &AppState, headers: &HeaderMap) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// The CORS `Access-Control-Allow-Origin` decision uses the same policy.
-pub fn cors_allows(state: &AppState, origin: &axum::http::HeaderValue) -> bool {
-    origin
-        .to_str()
-        .is_ok_and(|origin| state.settings.origins.allows(origin))
 }

@@ -14,6 +14,7 @@ pub mod jsonrpc;
 pub mod notify;
 pub mod server;
 pub mod session;
+pub mod state;
 pub mod tool;
 pub mod transport;
 pub mod version;
@@ -22,11 +23,11 @@ use axum::Router;
 use axum::middleware;
 use axum::routing::get;
 
-use crate::state::AppState;
+use crate::mcp::state::McpState;
 
 /// The MCP routes: the `Origin`/`Host` guard first, then (with OAuth) the
 /// bearer-token gate.
-pub fn router(state: &AppState) -> Router<AppState> {
+pub fn router(state: McpState) -> Router {
     let endpoint = || {
         get(transport::get::handle)
             .post(transport::post::handle)
@@ -37,4 +38,5 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/mcp", endpoint())
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::gate))
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::check))
+        .with_state(state)
 }

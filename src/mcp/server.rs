@@ -15,7 +15,7 @@ use super::notify::Notifier;
 use super::session::{LogLevel, SessionView};
 use super::tool::{CallToolResult, ToolContext};
 use super::version::ProtocolVersion;
-use crate::state::AppState;
+use crate::mcp::state::McpState;
 
 pub const SERVER_NAME: &str = "crypto-mcp";
 pub const SERVER_TITLE: &str = "Crypto market data";
@@ -184,7 +184,7 @@ struct SetLevelParams {
 /// Serves one request (other than `initialize`, which the transport owns
 /// because it mints the session).
 pub async fn dispatch(
-    state: &AppState,
+    state: &McpState,
     era: &Era,
     method: &str,
     params: Option<&RawValue>,
@@ -257,7 +257,7 @@ fn computed(mut result: Value, stateless: bool, ttl_ms: Option<u64>) -> Payload 
 }
 
 async fn call_tool(
-    state: &AppState,
+    state: &McpState,
     era: &Era,
     params: Option<&RawValue>,
     notifier: Notifier,
@@ -367,7 +367,7 @@ async fn read_resource(
 }
 
 fn subscribe(
-    state: &AppState,
+    state: &McpState,
     era: &Era,
     params: Option<&RawValue>,
     on: bool,
@@ -449,7 +449,7 @@ async fn complete(
     Ok(computed(result, stateless, None))
 }
 
-fn set_level(state: &AppState, era: &Era, params: Option<&RawValue>) -> Result<Payload, RpcError> {
+fn set_level(state: &McpState, era: &Era, params: Option<&RawValue>) -> Result<Payload, RpcError> {
     let SetLevelParams { level } = decode_params(params)?;
     let level = LogLevel::parse(&level).ok_or_else(|| {
         RpcError::invalid_params(format!(

@@ -82,7 +82,8 @@ pub async fn spawn_app_with(args: &[&str]) -> TestApp {
     .chain(args.iter().copied());
     let config = Config::try_parse_from(argv).expect("test config");
     let client = config.binance_client().expect("binance client");
-    let state = AppState::new(Settings::from_config(&config), client, None);
+    let catalog = crypto_mcp::catalog(&client, None);
+    let state = AppState::new(Settings::from_config(&config), client, None, catalog);
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(crypto_mcp::serve(listener, state, async {
         let _ = stopped.await;

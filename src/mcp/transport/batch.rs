@@ -11,8 +11,8 @@ use crate::mcp::jsonrpc::{self, Message, RpcError};
 use crate::mcp::notify::Notifier;
 use crate::mcp::server::{self, Era};
 use crate::mcp::session::SessionView;
+use crate::mcp::state::McpState;
 use crate::mcp::version::ProtocolVersion;
-use crate::state::AppState;
 
 /// Largest 2025-03-26 batch served.
 pub const MAX_BATCH_LEN: usize = 64;
@@ -20,7 +20,7 @@ pub const MAX_BATCH_LEN: usize = 64;
 /// Serves a 2025-03-26 JSON-RPC batch; later revisions removed batching.
 /// `anonymous_path` is the request path when the caller has no token.
 pub async fn batch(
-    state: &AppState,
+    state: &McpState,
     header_version: Option<&str>,
     session: Option<SessionView>,
     text: &str,

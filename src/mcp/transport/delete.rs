@@ -9,9 +9,9 @@ use axum::response::{IntoResponse, Response};
 use super::headers::{SESSION_HEADER, header_str, stateless_header};
 use super::response::{method_not_allowed, rpc_failure, session_gone};
 use crate::mcp::jsonrpc::RpcError;
-use crate::state::AppState;
+use crate::mcp::state::McpState;
 
-pub async fn handle(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn handle(State(state): State<McpState>, headers: HeaderMap) -> Response {
     if stateless_header(&headers) {
         return method_not_allowed();
     }

@@ -13,11 +13,11 @@ use super::headers::{SESSION_HEADER, header_str, stateless_header};
 use super::page::describe;
 use super::response::{method_not_allowed, session_gone, sse};
 use crate::mcp::session::{Lookup, StreamSlot};
-use crate::state::AppState;
+use crate::mcp::state::McpState;
 
 /// GET: a notification stream for clients that ask for one, a short
 /// description of the server for everyone else.
-pub async fn handle(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn handle(State(state): State<McpState>, headers: HeaderMap) -> Response {
     if stateless_header(&headers) {
         return method_not_allowed();
     }

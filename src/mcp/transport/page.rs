@@ -6,11 +6,11 @@ use serde_json::json;
 
 use super::response::json_response;
 use crate::mcp::server;
+use crate::mcp::state::McpState;
 use crate::mcp::version::ProtocolVersion;
-use crate::state::AppState;
 
 /// What a browser or a probe sees on GET: who we are and how to connect.
-pub fn describe(state: &AppState, headers: &HeaderMap) -> Response {
+pub fn describe(state: &McpState, headers: &HeaderMap) -> Response {
     let endpoint = format!("{}/mcp", state.settings.public_url);
     let wants_json = headers
         .get(header::ACCEPT)

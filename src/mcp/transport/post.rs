@@ -24,15 +24,15 @@ use crate::mcp::jsonrpc::{self, Message, Request, RpcError, decode_params};
 use crate::mcp::notify::{NOTIFICATION_QUEUE, Notifier};
 use crate::mcp::server::{self, Era, Payload};
 use crate::mcp::session::Lookup;
+use crate::mcp::state::McpState;
 use crate::mcp::version::ProtocolVersion;
-use crate::state::AppState;
 
 /// Largest request body accepted; MCP messages are small, and this bounds
 /// the memory one request can pin.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 pub async fn handle(
-    State(state): State<AppState>,
+    State(state): State<McpState>,
     anonymous: Option<Extension<Anonymous>>,
     uri: Uri,
     headers: HeaderMap,
@@ -180,7 +180,7 @@ async fn read_body(body: Body) -> Result<Bytes, Response> {
         })
 }
 
-fn initialize(state: &AppState, request: &Request<'_>, now: Instant) -> Response {
+fn initialize(state: &McpState, request: &Request<'_>, now: Instant) -> Response {
     #[derive(Default, Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct InitializeParams {
@@ -224,7 +224,7 @@ fn respond_error(id: &RawValue, error: RpcError, status: StatusCode) -> Response
 /// Runs a `tools/call` whose progress or logs the client wants to see,
 /// answering with an SSE stream that ends with the result. Dropping the
 /// stream (the client hung up) cancels the call.
-fn stream_call(state: AppState, request: Request<'_>, prepared: Prepared) -> Response {
+fn stream_call(state: McpState, request: Request<'_>, prepared: Prepared) -> Response {
     let id: Box<RawValue> = request.id.to_owned();
     let params: Option<Box<RawValue>> = request.params.map(ToOwned::to_owned);
     let (tx, rx) = mpsc::channel::<String>(NOTIFICATION_QUEUE);

@@ -326,11 +326,9 @@ async fn gaps_in_the_series_are_reported() {
         &upstream_url,
     ])
     .unwrap();
-    let state = AppState::new(
-        Settings::from_config(&config),
-        config.binance_client().unwrap(),
-        None,
-    );
+    let binance = config.binance_client().unwrap();
+    let catalog = crypto_mcp::catalog(&binance, None);
+    let state = AppState::new(Settings::from_config(&config), binance, None, catalog);
     tokio::spawn(crypto_mcp::serve(listener, state, std::future::pending()));
 
     let reply: Value = reqwest::Client::new()

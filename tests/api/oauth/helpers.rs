@@ -147,7 +147,13 @@ impl TestAuthServer {
         let config =
             Config::try_parse_from(argv.into_iter().chain(flags.iter().copied())).expect("config");
         let client = config.binance_client().expect("binance client");
-        let state = AppState::new(Settings::from_config(&config), client, Some(auth.clone()));
+        let catalog = crypto_mcp::catalog(&client, Some(&auth));
+        let state = AppState::new(
+            Settings::from_config(&config),
+            client,
+            Some(auth.clone()),
+            catalog,
+        );
         let task = tokio::spawn(async move {
             axum::serve(
                 listener,
