@@ -13,9 +13,10 @@ use serde_json::{Value, json};
 
 use crate::mcp::catalog::{
     CatalogBuilder, GetPromptResult, Prompt, PromptArgument, PromptDescriptor, PromptMessage,
-    ReadError, Resource, ResourceDescriptor, ResourceRead, ResourceTemplate, TemplateDescriptor,
+    Resource, ResourceDescriptor, ResourceRead, ResourceTemplate, TemplateDescriptor,
 };
 use crate::mcp::content::{Content, ResourceBody, ResourceContents};
+use crate::mcp::error::ReadError;
 use crate::mcp::session::LogLevel;
 use crate::mcp::tool::{CallToolResult, DynTool, ToolContext};
 

@@ -14,9 +14,10 @@ use super::complete;
 use crate::binance::wire::Kline;
 use crate::binance::{BinanceClient, Interval, Symbol, TimeRange};
 use crate::mcp::catalog::{
-    ReadError, Resource, ResourceDescriptor, ResourceRead, ResourceTemplate, TemplateDescriptor,
+    Resource, ResourceDescriptor, ResourceRead, ResourceTemplate, TemplateDescriptor,
 };
 use crate::mcp::content::{ResourceBody, ResourceContents};
+use crate::mcp::error::ReadError;
 
 pub const SYMBOLS_URI: &str = "binance://symbols";
 pub const KLINES_TEMPLATE: &str = "binance://klines/{symbol}/{interval}";
@@ -59,11 +60,7 @@ impl Resource for Symbols {
 
     fn read(&self) -> BoxFuture<'_, Result<ResourceRead, ReadError>> {
         Box::pin(async move {
-            let info = self
-                .binance
-                .exchange_info()
-                .await
-                .map_err(|e| ReadError(e.to_string()))?;
+            let info = self.binance.exchange_info().await?;
             let rows: Vec<[&str; 3]> = info
                 .value
                 .symbols
@@ -150,8 +147,7 @@ impl ResourceTemplate for Klines {
                     TimeRange::last(KLINES_RESOURCE_CANDLES),
                     None,
                 )
-                .await
-                .map_err(|e| ReadError(e.to_string()))?;
+                .await?;
             Ok(ResourceRead {
                 contents: vec![ResourceContents {
                     uri: uri.to_owned(),

@@ -6,43 +6,38 @@
 //! client we expect. Loopback is always allowed so a local Inspector works.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
-use crate::mcp::state::McpState;
-
-use super::transport::response::rpc_failure;
+use super::error::McpError;
+use super::state::McpState;
 
 /// Refuses a request whose `Host` or `Origin` is not allowed, with 403.
 pub async fn check(State(state): State<McpState>, request: Request, next: Next) -> Response {
     match verdict(&state, request.headers()) {
         Ok(()) => next.run(request).await,
-        Err(message) => rpc_failure(
-            StatusCode::FORBIDDEN,
-            None,
-            super::jsonrpc::RpcError::invalid_request(message),
-        ),
+        Err(error) => error.into_response(),
     }
 }
 
-fn verdict(state: &McpState, headers: &HeaderMap) -> Result<(), String> {
+fn verdict(state: &McpState, headers: &HeaderMap) -> Result<(), McpError> {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
     if !state.settings.hosts.allows(host) {
-        return Err(format!(
+        return Err(McpError::Forbidden(format!(
             "Host header {host:?} is not served here; use {} (or set MCP_ALLOWED_HOSTS)",
             state.settings.public_url
-        ));
+        )));
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or_default();
         if !state.settings.origins.allows(origin) {
-            return Err(format!(
+            return Err(McpError::Forbidden(format!(
                 "Origin {origin:?} is not allowed to call this server (set MCP_ALLOWED_ORIGINS to allow it)"
-            ));
+            )));
         }
     }
     Ok(())

@@ -9,8 +9,11 @@
 pub mod auth;
 pub mod catalog;
 pub mod content;
+pub mod era;
+pub mod error;
 pub mod guard;
 pub mod jsonrpc;
+pub mod method;
 pub mod notify;
 pub mod server;
 pub mod session;

@@ -30,9 +30,6 @@ use crate::binance::{BinanceClient, BinanceError};
 pub struct ToolContext {
     pub binance: BinanceClient,
     pub notifier: Notifier,
-    /// Client capabilities declared for this request (stateless era) or at
-    /// `initialize` (handshake era), when known.
-    pub client_capabilities: Option<Value>,
 }
 
 /// A tool with typed arguments and output.

@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::headers::{SESSION_HEADER, header_str, stateless_header};
-use super::response::{method_not_allowed, rpc_failure, session_gone};
-use crate::mcp::jsonrpc::RpcError;
+use super::response::method_not_allowed;
+use crate::mcp::error::McpError;
 use crate::mcp::state::McpState;
 
 pub async fn handle(State(state): State<McpState>, headers: HeaderMap) -> Response {
@@ -16,17 +16,14 @@ pub async fn handle(State(state): State<McpState>, headers: HeaderMap) -> Respon
         return method_not_allowed();
     }
     let Some(id) = header_str(&headers, SESSION_HEADER) else {
-        return rpc_failure(
-            StatusCode::BAD_REQUEST,
-            None,
-            RpcError::invalid_request(
-                "DELETE needs the Mcp-Session-Id header of the session to end",
-            ),
-        );
+        return McpError::InvalidRequest(
+            "DELETE needs the Mcp-Session-Id header of the session to end".to_owned(),
+        )
+        .into_response();
     };
     if state.sessions.terminate(id, Instant::now()) {
         StatusCode::NO_CONTENT.into_response()
     } else {
-        session_gone()
+        McpError::SessionTerminated.into_response()
     }
 }

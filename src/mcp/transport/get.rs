@@ -11,7 +11,8 @@ use futures_util::{Stream, StreamExt, stream};
 
 use super::headers::{SESSION_HEADER, header_str, stateless_header};
 use super::page::describe;
-use super::response::{method_not_allowed, session_gone, sse};
+use super::response::{method_not_allowed, sse};
+use crate::mcp::error::McpError;
 use crate::mcp::session::{Lookup, StreamSlot};
 use crate::mcp::state::McpState;
 
@@ -33,7 +34,7 @@ pub async fn handle(State(state): State<McpState>, headers: HeaderMap) -> Respon
     let registration = match header_str(&headers, SESSION_HEADER) {
         None => None,
         Some(id) => match state.sessions.lookup(id, Instant::now()) {
-            Lookup::Terminated => return session_gone(),
+            Lookup::Terminated => return McpError::SessionTerminated.into_response(),
             Lookup::Unknown => None,
             Lookup::Live(view) => state.sessions.open_stream(&view.id),
         },

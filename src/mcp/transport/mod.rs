@@ -1,12 +1,13 @@
 //! Streamable HTTP: POST, GET and DELETE on the MCP endpoint.
 //!
 //! Every POST is first placed in its era ([`prepare`]). A request is
-//! stateless-era when its `MCP-Protocol-Version` header is not a
-//! handshake-era revision, when its `_meta` names a protocol version, or when
-//! it is `server/discover`; then headers and `_meta` are checked as 2026-07-28
-//! requires (HTTP 400 with -32020/-32021/-32022/-32602) and unknown methods
-//! get 404. Everything else is handshake era, where an `Mcp-Session-Id` is
-//! honoured but never required.
+//! stateless-era when its `MCP-Protocol-Version` header names the stateless
+//! revision or when it is `server/discover`; then its headers and `_meta`
+//! are checked as 2026-07-28 requires (HTTP 400 with -32020/-32021/-32022/
+//! -32602) and methods that era does not serve get 404. A `_meta` naming a
+//! protocol version without that header is refused the same way. Everything
+//! else is handshake era, where an `Mcp-Session-Id` is honoured but never
+//! required.
 //!
 //! Answers are `application/json`, except a `tools/call` whose client
 //! accepts `text/event-stream` and asked for progress or logs: that one is

@@ -1,10 +1,10 @@
 //! What a browser or a probe sees on GET: who we are and how to connect.
 
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::Json;
+use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
-use super::response::json_response;
 use crate::mcp::server;
 use crate::mcp::state::McpState;
 use crate::mcp::version::ProtocolVersion;
@@ -26,7 +26,7 @@ pub fn describe(state: &McpState, headers: &HeaderMap) -> Response {
             "transport": "streamable-http",
             "howToConnect": "POST JSON-RPC 2.0 messages to the endpoint; add it as a connector URL in ChatGPT, Claude or the MCP Inspector.",
         });
-        return json_response(StatusCode::OK, body.to_string());
+        return Json(body).into_response();
     }
     let page = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\

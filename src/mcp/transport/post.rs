@@ -6,24 +6,25 @@ use std::time::Instant;
 use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
-use axum::response::Response;
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::sse::Event;
+use axum::response::{IntoResponse, Response};
 use futures_util::stream;
-use serde::Deserialize;
-use serde_json::json;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
-use super::batch::batch;
+use super::batch;
 use super::headers::{Accepts, SESSION_HEADER, VERSION_HEADER, header_str};
-use super::prepare::{Envelope, Prepared, looks_stateless, prepare, unsupported_version_error};
-use super::response::{accepted, json_response, rpc_failure, session_gone, sse};
+use super::prepare::{Prepared, prepare};
+use super::response::{accepted, sse};
 use crate::mcp::auth::{self, Anonymous};
-use crate::mcp::jsonrpc::{self, Message, Request, RpcError, decode_params};
-use crate::mcp::notify::{NOTIFICATION_QUEUE, Notifier};
-use crate::mcp::server::{self, Era, Payload};
-use crate::mcp::session::Lookup;
+use crate::mcp::era::{Era, EraKind};
+use crate::mcp::error::McpError;
+use crate::mcp::jsonrpc::{Message, Payload, answer};
+use crate::mcp::method::{Method, ToolCall};
+use crate::mcp::notify::{NOTIFICATION_QUEUE, Notifier, ProgressToken};
+use crate::mcp::server;
+use crate::mcp::session::{LogLevel, Lookup};
 use crate::mcp::state::McpState;
 use crate::mcp::version::ProtocolVersion;
 
@@ -41,11 +42,7 @@ pub async fn handle(
     let anonymous = anonymous.is_some();
     let accepts = Accepts::from(&headers);
     if !accepts.json && !accepts.sse {
-        return rpc_failure(
-            StatusCode::NOT_ACCEPTABLE,
-            None,
-            RpcError::invalid_request("Accept must include application/json or text/event-stream"),
-        );
+        return McpError::NotAcceptable.into_response();
     }
     if let Some(content_type) = header_str(&headers, header::CONTENT_TYPE.as_str())
         && !content_type
@@ -53,22 +50,14 @@ pub async fn handle(
             .next()
             .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
     {
-        return rpc_failure(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            None,
-            RpcError::invalid_request("Content-Type must be application/json"),
-        );
+        return McpError::UnsupportedMediaType.into_response();
     }
     let bytes = match read_body(body).await {
         Ok(bytes) => bytes,
-        Err(response) => return response,
+        Err(error) => return error.into_response(),
     };
     let Ok(text) = std::str::from_utf8(&bytes) else {
-        return rpc_failure(
-            StatusCode::BAD_REQUEST,
-            None,
-            RpcError::parse_error("body is not UTF-8"),
-        );
+        return McpError::Parse("body is not UTF-8".to_owned()).into_response();
     };
 
     let header_version = header_str(&headers, VERSION_HEADER);
@@ -78,12 +67,12 @@ pub async fn handle(
         Some(id) => match state.sessions.lookup(id, now) {
             Lookup::Live(view) => Some(view),
             Lookup::Unknown => None,
-            Lookup::Terminated => return session_gone(),
+            Lookup::Terminated => return McpError::SessionTerminated.into_response(),
         },
     };
 
     if text.trim_start().starts_with('[') {
-        return batch(
+        return batch::serve(
             &state,
             header_version,
             session,
@@ -94,7 +83,9 @@ pub async fn handle(
     }
     let message = match Message::parse(text) {
         Ok(message) => message,
-        Err(rejected) => return rpc_failure(StatusCode::BAD_REQUEST, rejected.id, rejected.error),
+        Err(rejected) => {
+            return answer(rejected.id, &Err(rejected.error), EraKind::Handshake).into_response();
+        }
     };
     if let Some(raw) = header_version
         && ProtocolVersion::parse(raw).is_none()
@@ -103,141 +94,96 @@ pub async fn handle(
             Message::Request(request) => Some(request.id),
             _ => None,
         };
-        return rpc_failure(StatusCode::BAD_REQUEST, id, unsupported_version_error(raw));
+        let error = McpError::UnsupportedProtocolVersion(raw.to_owned());
+        return answer(id, &Err(error), EraKind::Handshake).into_response();
     }
     let request = match message {
         Message::Request(request) => request,
         Message::Notification { .. } | Message::Response => return accepted(),
     };
-    let envelope = Envelope::read(request.params);
-    let stateless = looks_stateless(header_version, &request, &envelope);
-    if request.method == "initialize" && !stateless {
-        return initialize(&state, &request, now);
-    }
-    let prepared = match prepare(
-        &headers,
-        header_version,
-        session,
-        &request,
-        envelope,
-        stateless,
-    ) {
+    let prepared = match prepare(&headers, header_version, session, &request) {
         Ok(prepared) => prepared,
-        Err(refusal) => return rpc_failure(refusal.status, Some(request.id), refusal.error),
+        Err(refusal) => {
+            return answer(Some(request.id), &Err(refusal.error), refusal.era).into_response();
+        }
     };
+    let era = prepared.era.kind();
+    if let Method::Initialize { protocol_version } = &prepared.method {
+        return initialize(&state, request.id, protocol_version, now);
+    }
     if anonymous
         && !auth::open_to_anonymous(&request.method)
         && let Some(oauth) = &state.oauth
     {
-        if request.method != "tools/call" {
+        if !matches!(prepared.method, Method::CallTool(_)) {
             return auth::unauthorized(oauth, uri.path());
         }
-        let mut result = auth::sign_in_result(oauth, uri.path());
-        if prepared.era.is_stateless() {
-            result["resultType"] = json!("complete");
+        let result = auth::sign_in_result(oauth, uri.path()).to_string();
+        let result = Payload::Owned(prepared.era.finish(result, None));
+        return answer(Some(request.id), &Ok(result), era).into_response();
+    }
+    let Prepared {
+        era: served_in,
+        method,
+        log_level,
+        progress_token,
+    } = prepared;
+    let streamed = accepts.sse && Notifier::wanted(progress_token.as_ref(), log_level);
+    let method = match method {
+        Method::CallTool(call) if streamed => {
+            // The stream's task outlives this borrow of the body.
+            let id = request.id.to_owned();
+            return stream_call(state, id, served_in, call, (progress_token, log_level));
         }
-        return json_response(
-            StatusCode::OK,
-            jsonrpc::result_envelope(request.id, &result.to_string()),
-        );
-    }
-    let streamed = request.method == "tools/call"
-        && accepts.sse
-        && Notifier::wanted(&prepared.progress_token, prepared.log_level);
-    if streamed {
-        return stream_call(state, request, prepared);
-    }
-    let outcome = server::dispatch(
-        &state,
-        &prepared.era,
-        &request.method,
-        request.params,
-        Notifier::default(),
-    )
-    .await;
-    respond(&prepared.era, request.id, outcome)
+        method => method,
+    };
+    let outcome = server::dispatch(&state, &served_in, method, Notifier::default()).await;
+    answer(Some(request.id), &outcome, era).into_response()
 }
 
-async fn read_body(body: Body) -> Result<Bytes, Response> {
+async fn read_body(body: Body) -> Result<Bytes, McpError> {
     axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|error| {
             let too_large = std::error::Error::source(&error)
                 .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
             if too_large {
-                rpc_failure(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    None,
-                    RpcError::invalid_request(format!("body exceeds {MAX_BODY_BYTES} bytes")),
-                )
+                McpError::BodyTooLarge {
+                    limit: MAX_BODY_BYTES,
+                }
             } else {
-                rpc_failure(
-                    StatusCode::BAD_REQUEST,
-                    None,
-                    RpcError::parse_error("body could not be read"),
-                )
+                McpError::Parse("body could not be read".to_owned())
             }
         })
 }
 
-fn initialize(state: &McpState, request: &Request<'_>, now: Instant) -> Response {
-    #[derive(Default, Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct InitializeParams {
-        protocol_version: String,
-    }
-    let params: InitializeParams = match decode_params(request.params) {
-        Ok(params) => params,
-        Err(error) => return respond_error(request.id, error, StatusCode::OK),
-    };
-    let version = server::negotiate(&params.protocol_version);
+/// Negotiates a version and mints the session that remembers it.
+fn initialize(state: &McpState, id: &RawValue, requested: &str, now: Instant) -> Response {
+    let version = server::negotiate(requested);
     let session = state.sessions.create(version, now);
-    let body = jsonrpc::result_envelope(request.id, &server::initialize_result(version));
-    let mut response = json_response(StatusCode::OK, body);
+    let result = Payload::Owned(server::initialize_result(version));
+    let mut response = answer(Some(id), &Ok(result), EraKind::Handshake).into_response();
     if let Ok(value) = HeaderValue::from_str(&session) {
         response.headers_mut().insert(SESSION_HEADER, value);
     }
     response
 }
 
-fn respond(era: &Era, id: &RawValue, outcome: Result<Payload, RpcError>) -> Response {
-    match outcome {
-        Ok(payload) => json_response(
-            StatusCode::OK,
-            jsonrpc::result_envelope(id, payload.as_str()),
-        ),
-        Err(error) => {
-            let status = match error.code {
-                jsonrpc::METHOD_NOT_FOUND if era.is_stateless() => StatusCode::NOT_FOUND,
-                jsonrpc::MISSING_CLIENT_CAPABILITY => StatusCode::BAD_REQUEST,
-                _ => StatusCode::OK,
-            };
-            respond_error(id, error, status)
-        }
-    }
-}
-
-fn respond_error(id: &RawValue, error: RpcError, status: StatusCode) -> Response {
-    rpc_failure(status, Some(id), error)
-}
-
 /// Runs a `tools/call` whose progress or logs the client wants to see,
 /// answering with an SSE stream that ends with the result. Dropping the
 /// stream (the client hung up) cancels the call.
-fn stream_call(state: McpState, request: Request<'_>, prepared: Prepared) -> Response {
-    let id: Box<RawValue> = request.id.to_owned();
-    let params: Option<Box<RawValue>> = request.params.map(ToOwned::to_owned);
+fn stream_call(
+    state: McpState,
+    id: Box<RawValue>,
+    era: Era,
+    call: ToolCall,
+    (progress_token, log_level): (Option<ProgressToken>, Option<LogLevel>),
+) -> Response {
     let (tx, rx) = mpsc::channel::<String>(NOTIFICATION_QUEUE);
-    let notifier = Notifier::streaming(tx.clone(), prepared.progress_token, prepared.log_level);
-    let era = prepared.era;
+    let notifier = Notifier::streaming(tx.clone(), progress_token, log_level);
     let task = tokio::spawn(async move {
-        let outcome =
-            server::dispatch(&state, &era, "tools/call", params.as_deref(), notifier).await;
-        let message = match outcome {
-            Ok(payload) => jsonrpc::result_envelope(&id, payload.as_str()),
-            Err(error) => jsonrpc::error_envelope(Some(&id), &error),
-        };
-        let _ = tx.send(message).await;
+        let outcome = server::call_tool(&state, &era, call, notifier).await;
+        let _ = tx.send(answer(Some(&id), &outcome, era.kind()).body).await;
     });
     let abort_on_drop = AbortOnDrop(task);
     let events = stream::unfold((rx, abort_on_drop), |(mut rx, guard)| async move {

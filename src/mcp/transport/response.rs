@@ -1,4 +1,5 @@
-//! How answers are written: JSON-RPC bodies with their status, 202, SSE.
+//! Answers that are not a JSON-RPC body (those are [`crate::mcp::jsonrpc::answer`]):
+//! 202, SSE streams, 405.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -7,40 +8,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
-use serde_json::value::RawValue;
-
-use crate::mcp::jsonrpc::{self, RpcError};
 
 /// Comment lines on idle SSE streams keep proxies from closing them.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-/// A JSON-RPC error response with an explicit HTTP status.
-pub fn rpc_failure(status: StatusCode, id: Option<&RawValue>, error: RpcError) -> Response {
-    json_response(status, jsonrpc::error_envelope(id, &error))
-}
-
-pub fn json_response(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
-}
-
 pub fn accepted() -> Response {
     StatusCode::ACCEPTED.into_response()
-}
-
-pub fn session_gone() -> Response {
-    rpc_failure(
-        StatusCode::NOT_FOUND,
-        None,
-        RpcError::invalid_request("session terminated; initialize again without Mcp-Session-Id"),
-    )
 }
 
 pub fn sse<S>(events: S) -> Response
