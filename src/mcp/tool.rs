@@ -9,6 +9,7 @@
 //! failing tool never takes the server down. The tools themselves live in
 //! [`crate::tools`].
 
+use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -67,26 +68,73 @@ impl<T> Reply<T> {
     }
 }
 
-/// A failure the model should read and act on. The message says what
-/// happened and what to do; it becomes an `isError: true` result.
+/// Why a call failed. Each kind becomes an `isError: true` result whose
+/// text says what happened and what to do, so the model can act on it.
 #[derive(Debug)]
-pub struct ToolError {
-    pub message: String,
+pub enum ToolError {
+    /// The arguments decoded but do not make a valid call: a limit out of
+    /// range, an unknown indicator, a malformed id. The framework writes
+    /// "Invalid arguments for <tool>: " before the problem.
+    InvalidArguments(String),
+    /// Binance failed. Its errors are already written for a model (what
+    /// happened, what to do), so they are the text unchanged.
+    Upstream(BinanceError),
+    /// Binance answered, but what was asked for is not there: no candles in
+    /// that interval, no perpetual for that symbol. Said as it is.
+    NotFound(String),
+    /// A bug on our side. The detail goes to the log; the model is told the
+    /// call failed on the server and to try something else.
+    Internal(String),
 }
 
 impl ToolError {
-    pub fn new(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
+    pub fn invalid_arguments(problem: impl Into<String>) -> Self {
+        Self::InvalidArguments(problem.into())
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound(message.into())
+    }
+
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::Internal(detail.into())
+    }
+
+    /// The result `tool` answers with.
+    fn into_result(self, tool: &str) -> CallToolResult {
+        match self {
+            Self::InvalidArguments(problem) => {
+                CallToolResult::error(format!("Invalid arguments for {tool}: {problem}"))
+            }
+            Self::Upstream(error) => CallToolResult::error(error.to_string()),
+            Self::NotFound(message) => CallToolResult::error(message),
+            Self::Internal(detail) => {
+                tracing::error!(tool, %detail, "tool failed");
+                CallToolResult::error(format!(
+                    "{tool} failed unexpectedly on the server. This is a bug on our side; try different arguments or another tool."
+                ))
+            }
         }
     }
 }
 
-/// Binance's errors are already written for a model (what happened, what
-/// to do), so they become the tool error text unchanged.
+/// The failure itself, without the framework's framing.
+impl fmt::Display for ToolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidArguments(text) | Self::NotFound(text) | Self::Internal(text) => {
+                f.write_str(text)
+            }
+            Self::Upstream(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for ToolError {}
+
 impl From<BinanceError> for ToolError {
     fn from(error: BinanceError) -> Self {
-        Self::new(error.to_string())
+        Self::Upstream(error)
     }
 }
 
@@ -158,30 +206,25 @@ impl<T: Tool> DynTool for Typed<T> {
         ctx: &'a ToolContext,
         args: Option<&'a RawValue>,
     ) -> BoxFuture<'a, CallToolResult> {
+        // Decoding runs inside the guard too: a deserialiser that panics on
+        // odd input (a time zone split inside a multibyte character, say)
+        // must not drop the connection either.
+        let call = async move {
+            let args = decode_with_path(args.map_or("{}", RawValue::get)).map_err(|problem| {
+                ToolError::InvalidArguments(format!(
+                    "{problem}. See the tool's inputSchema for the expected fields."
+                ))
+            })?;
+            self.0.call(ctx, args).await
+        };
         Box::pin(async move {
-            let args = args.map_or("{}", RawValue::get);
-            let args: T::Args = match decode_with_path(args) {
-                Ok(args) => args,
-                Err(problem) => {
-                    return CallToolResult::error(format!(
-                        "Invalid arguments for {}: {problem}. See the tool's inputSchema for the expected fields.",
-                        T::NAME
-                    ));
-                }
-            };
-            match AssertUnwindSafe(self.0.call(ctx, args))
+            let outcome = AssertUnwindSafe(call)
                 .catch_unwind()
                 .await
-            {
-                Ok(Ok(reply)) => success(reply),
-                Ok(Err(error)) => CallToolResult::error(error.message),
-                Err(_) => {
-                    tracing::error!(tool = T::NAME, "tool panicked");
-                    CallToolResult::error(format!(
-                        "{} failed unexpectedly on the server. This is a bug on our side; try different arguments or another tool.",
-                        T::NAME
-                    ))
-                }
+                .unwrap_or_else(|_| Err(ToolError::internal("panicked")));
+            match outcome {
+                Ok(reply) => success(T::NAME, reply),
+                Err(error) => error.into_result(T::NAME),
             }
         })
     }
@@ -198,7 +241,7 @@ fn output_schema<T: JsonSchema>() -> schemars::Schema {
 }
 
 /// Serialises the output once; the text mirror is the same JSON.
-fn success<T: Serialize>(reply: Reply<T>) -> CallToolResult {
+fn success<T: Serialize>(tool: &str, reply: Reply<T>) -> CallToolResult {
     // `to_raw_value` wraps the JSON it writes without parsing it again.
     match serde_json::value::to_raw_value(&reply.value) {
         Ok(structured) => {
@@ -211,8 +254,7 @@ fn success<T: Serialize>(reply: Reply<T>) -> CallToolResult {
             }
         }
         Err(error) => {
-            tracing::error!(%error, "tool output did not serialise");
-            CallToolResult::error("The tool produced a result that could not be encoded.")
+            ToolError::internal(format!("output did not serialise: {error}")).into_result(tool)
         }
     }
 }
@@ -248,5 +290,117 @@ impl ToolRegistry {
 
     pub fn descriptors(&self) -> Vec<Value> {
         self.tools.iter().map(|t| t.descriptor()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::{Deserialize, Deserializer};
+
+    use super::*;
+    use crate::binance::BinanceConfig;
+
+    /// Decodes like a string, but a deserialiser bug is one value away.
+    #[derive(JsonSchema)]
+    struct Mode(String);
+
+    impl<'de> Deserialize<'de> for Mode {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            let mode = String::deserialize(deserializer)?;
+            assert_ne!(mode, "panic-while-decoding", "a decoder bug");
+            Ok(Self(mode))
+        }
+    }
+
+    #[derive(Deserialize, JsonSchema)]
+    struct Args {
+        mode: Mode,
+    }
+
+    struct Probe;
+
+    impl Tool for Probe {
+        type Args = Args;
+        type Output = Value;
+
+        const NAME: &'static str = "probe";
+        const TITLE: &'static str = "Probe";
+        const DESCRIPTION: &'static str = "Fails in every way a tool can.";
+        const OPEN_WORLD: bool = false;
+
+        async fn call(&self, _: &ToolContext, args: Args) -> Result<Reply<Value>, ToolError> {
+            match args.mode.0.as_str() {
+                "ok" => Ok(Reply::new(json!({ "fine": true }))),
+                "bad" => Err(ToolError::invalid_arguments("mode bad is not a mode")),
+                "missing" => Err(ToolError::not_found("nothing listed under that name")),
+                "bug" => Err(ToolError::internal("the secret detail")),
+                _ => panic!("a tool bug"),
+            }
+        }
+    }
+
+    async fn call(arguments: &str) -> CallToolResult {
+        let ctx = ToolContext {
+            binance: BinanceClient::new(BinanceConfig::default()).expect("client"),
+            notifier: Notifier::default(),
+        };
+        let registry = ToolRegistry::default().with(Probe);
+        let tool = registry.get("probe").expect("registered");
+        let raw = RawValue::from_string(arguments.to_owned()).expect("JSON");
+        tool.call(&ctx, Some(&raw)).await
+    }
+
+    fn text(result: &CallToolResult) -> &str {
+        match result.content.last() {
+            Some(Content::Text { text }) => text,
+            other => panic!("text content expected, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn every_failure_is_a_result_with_its_kind_said_once() {
+        let ok = call(r#"{"mode":"ok"}"#).await;
+        assert!(!ok.is_error);
+        assert_eq!(text(&ok), r#"{"fine":true}"#);
+
+        let bad = call(r#"{"mode":"bad"}"#).await;
+        assert!(bad.is_error);
+        assert_eq!(
+            text(&bad),
+            "Invalid arguments for probe: mode bad is not a mode"
+        );
+        let undecodable = call(r#"{"mode":5}"#).await;
+        assert!(
+            text(&undecodable).starts_with("Invalid arguments for probe: `mode`: invalid type"),
+            "{}",
+            text(&undecodable)
+        );
+        assert_eq!(
+            text(&call(r#"{"mode":"missing"}"#).await),
+            "nothing listed under that name"
+        );
+        let bug = call(r#"{"mode":"bug"}"#).await;
+        assert!(bug.is_error);
+        assert!(text(&bug).starts_with("probe failed unexpectedly on the server"));
+        assert!(
+            !text(&bug).contains("secret"),
+            "internal details stay in the log"
+        );
+    }
+
+    #[tokio::test]
+    async fn panics_while_calling_or_decoding_are_contained() {
+        for arguments in [
+            r#"{"mode":"panic-while-calling"}"#,
+            r#"{"mode":"panic-while-decoding"}"#,
+        ] {
+            let result = call(arguments).await;
+            assert!(result.is_error, "{arguments}");
+            assert!(
+                text(&result).starts_with("probe failed unexpectedly on the server"),
+                "{arguments}: {}",
+                text(&result)
+            );
+        }
     }
 }

@@ -48,8 +48,9 @@ Errors say what is wrong and where (e.g. 'unexpected ')' at position 5').";
         ctx: &ToolContext,
         args: CalculateArgs,
     ) -> Result<Reply<CalculateOutput>, ToolError> {
-        let number = expr::evaluate(&args.expression)
-            .map_err(|error| ToolError::new(format!("Cannot evaluate the expression: {error}.")))?;
+        let number = expr::evaluate(&args.expression).map_err(|error| {
+            ToolError::invalid_arguments(format!("cannot evaluate the expression: {error}."))
+        })?;
         ctx.notifier.log(
             LogLevel::Debug,
             Self::NAME,

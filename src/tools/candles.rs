@@ -32,7 +32,7 @@ pub async fn fetch(
     max: u16,
 ) -> Result<Candles, ToolError> {
     if !(1..=max).contains(&limit) {
-        return Err(ToolError::new(format!(
+        return Err(ToolError::invalid_arguments(format!(
             "limit {limit} is out of range: ask for 1 to {max} candles."
         )));
     }
@@ -41,7 +41,7 @@ pub async fn fetch(
         .klines(symbol, interval, TimeRange::last(limit), None)
         .await?;
     if klines.value.is_empty() {
-        return Err(ToolError::new(format!(
+        return Err(ToolError::not_found(format!(
             "Binance returned no {interval} candles for {symbol}; the market may be too new or halted. Try another interval."
         )));
     }

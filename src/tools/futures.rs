@@ -126,7 +126,7 @@ interest rising?\"). Spot symbols without a perpetual give an error with suggest
             .and(Freshness::of(&open_interest))
             .and(Freshness::of(&history));
         let Some(index) = premium.value.iter().find(|p| p.symbol == symbol.as_str()) else {
-            return Err(ToolError::new(format!(
+            return Err(ToolError::not_found(format!(
                 "Binance returned no mark price for {symbol}. Check that it is a USD-M perpetual with binance_symbols or search \"{symbol} perp\"."
             )));
         };

@@ -201,7 +201,7 @@ impl CandleMemo {
         let json = serde_json::to_string(&candles)
             .and_then(RawValue::from_string)
             .map(|raw| CandlesJson(Arc::from(raw)))
-            .map_err(|_| ToolError::new("The candles could not be encoded; try again."))?;
+            .map_err(|error| ToolError::internal(format!("candles did not serialise: {error}")))?;
         let mut entries = lock();
         if entries.len() >= MEMO_ENTRIES {
             entries.remove(0);

@@ -305,8 +305,8 @@ struct Query {
 impl Query {
     fn parse(text: &str) -> Result<Self, ToolError> {
         if text.chars().count() > MAX_QUERY_CHARS {
-            return Err(ToolError::new(format!(
-                "Invalid arguments for search: the query is longer than {MAX_QUERY_CHARS} characters. \
+            return Err(ToolError::invalid_arguments(format!(
+                "the query is longer than {MAX_QUERY_CHARS} characters. \
                  Search for one coin or pair, e.g. \"bitcoin\" or \"eth usdt\"."
             )));
         }
@@ -328,8 +328,8 @@ impl Query {
         }
         let compact = assets.concat();
         if compact.is_empty() {
-            return Err(ToolError::new(
-                "Invalid arguments for search: the query names no coin or pair. Search for e.g. \
+            return Err(ToolError::invalid_arguments(
+                "the query names no coin or pair. Search for e.g. \
                  \"bitcoin\", \"ETHUSDT\" or \"sol perp\".",
             ));
         }
@@ -493,10 +493,10 @@ fn own_listing<'a>(
     id: &str,
 ) -> Result<&'a Listing, ToolError> {
     if let Some(error) = info_error {
-        return Err(ToolError::new(error.to_string()));
+        return Err(ToolError::Upstream(error.clone()));
     }
     listing.ok_or_else(|| {
-        ToolError::new(format!(
+        ToolError::not_found(format!(
             "\"{}\" is not a trading Binance market. Use `search` to find ids such as spot:BTCUSDT or perp:BTCUSDT.",
             id.chars().take(MAX_QUERY_CHARS).collect::<String>()
         ))
@@ -518,7 +518,7 @@ fn parse_id(id: &str) -> Result<(Market, Symbol), ToolError> {
 }
 
 fn bad_id(id: &str) -> ToolError {
-    ToolError::new(format!(
+    ToolError::invalid_arguments(format!(
         "\"{}\" is not a fetch id. Ids look like spot:BTCUSDT or perp:BTCUSDT; get them from `search`.",
         id.chars().take(MAX_QUERY_CHARS).collect::<String>()
     ))

@@ -99,8 +99,8 @@ symbols only, 50 results (max 500).";
     ) -> Result<Reply<SymbolsOutput>, ToolError> {
         let query = args.query.as_deref().map(str::trim).unwrap_or_default();
         if query.chars().count() > MAX_QUERY_CHARS {
-            return Err(ToolError::new(format!(
-                "Invalid arguments for binance_symbols: `query` is longer than {MAX_QUERY_CHARS} characters; use a symbol or an asset name."
+            return Err(ToolError::invalid_arguments(format!(
+                "`query` is longer than {MAX_QUERY_CHARS} characters; use a symbol or an asset name."
             )));
         }
         let status = args

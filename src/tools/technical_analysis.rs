@@ -149,7 +149,7 @@ The last candle may still be open.";
     ) -> Result<Reply<TechnicalAnalysisOutput>, ToolError> {
         let specs = parse_specs(args.indicators.as_deref(), args.limit)?;
         if !(1..=MAX_POINTS).contains(&args.points) {
-            return Err(ToolError::new(format!(
+            return Err(ToolError::invalid_arguments(format!(
                 "points {} is out of range: list 1 to {MAX_POINTS} values per indicator.",
                 args.points
             )));
@@ -176,17 +176,18 @@ pub fn parse_specs(
         }
     };
     if requested.is_empty() || requested.len() > MAX_INDICATORS {
-        return Err(ToolError::new(format!(
+        return Err(ToolError::invalid_arguments(format!(
             "indicators must list 1 to {MAX_INDICATORS} specs (omit it for the defaults: {}).",
             DEFAULT_INDICATORS.join(", ")
         )));
     }
     let mut specs: Vec<IndicatorSpec> = Vec::with_capacity(requested.len());
     for text in requested {
-        let spec = IndicatorSpec::parse(text).map_err(|e| ToolError::new(e.0))?;
+        let spec =
+            IndicatorSpec::parse(text).map_err(|e| ToolError::invalid_arguments(e.to_string()))?;
         let needed = spec.lookback().unwrap_or(0) + 1;
         if needed > usize::from(limit) {
-            return Err(ToolError::new(format!(
+            return Err(ToolError::invalid_arguments(format!(
                 "{spec} needs at least {needed} candles but limit is {limit}; raise limit (at most {MAX_LIMIT}) or use a shorter period."
             )));
         }
@@ -342,19 +343,14 @@ mod tests {
         let too_long = |limit| parse_specs(Some(&["sma:200".to_owned()]), limit);
         let error = too_long(100).expect_err("needs 200 candles");
         assert!(
-            error.message.contains("needs at least 200 candles"),
-            "{}",
-            error.message
+            error.to_string().contains("needs at least 200 candles"),
+            "{error}"
         );
         assert!(too_long(200).is_ok());
 
         let error = parse_specs(Some(&["rsi:14".to_owned(), "magic".to_owned()]), 200)
             .expect_err("unknown");
-        assert!(
-            error.message.contains("Valid indicators"),
-            "{}",
-            error.message
-        );
+        assert!(error.to_string().contains("Valid indicators"), "{error}");
         assert!(parse_specs(Some(&[]), 200).is_err());
         let many = vec!["rsi".to_owned(); MAX_INDICATORS + 1];
         assert!(parse_specs(Some(&many), 200).is_err());

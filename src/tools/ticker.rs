@@ -176,14 +176,14 @@ fn requested_symbols(
         }
     }
     if all.is_empty() {
-        return Err(ToolError::new(
-            "Invalid arguments for binance_ticker: give `symbol` (e.g. \"BTCUSDT\") or `symbols` \
+        return Err(ToolError::invalid_arguments(
+            "give `symbol` (e.g. \"BTCUSDT\") or `symbols` \
              (e.g. [\"BTCUSDT\", \"ETHUSDT\"]). To find a symbol, use binance_symbols or search.",
         ));
     }
     if all.len() > MAX_SYMBOLS {
-        return Err(ToolError::new(format!(
-            "Invalid arguments for binance_ticker: at most {MAX_SYMBOLS} symbols per call, got {}. \
+        return Err(ToolError::invalid_arguments(format!(
+            "at most {MAX_SYMBOLS} symbols per call, got {}. \
              Split the list into several calls.",
             all.len()
         )));
