@@ -147,7 +147,7 @@ impl Config {
     }
 
     /// The Binance client, configured from the `--binance-*` flags.
-    pub fn binance_client(&self) -> Result<BinanceClient, String> {
+    pub fn binance_client(&self) -> Result<BinanceClient, ConfigError> {
         let request_timeout = Duration::from_millis(self.binance_timeout_ms);
         BinanceClient::new(BinanceConfig {
             spot_base_urls: parse_base_urls(&self.binance_base_url),
@@ -156,7 +156,7 @@ impl Config {
             attempt_timeout: (request_timeout / 2).min(MAX_ATTEMPT_TIMEOUT),
             ..BinanceConfig::default()
         })
-        .map_err(|e| format!("--binance-base-url / --binance-futures-base-url: {e}"))
+        .map_err(ConfigError::Binance)
     }
 }
 
@@ -227,27 +227,25 @@ impl fmt::Display for PublicUrl {
 }
 
 impl FromStr for PublicUrl {
-    type Err = String;
+    type Err = ConfigError;
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        let refuse = |problem| ConfigError::Url {
+            raw: raw.to_owned(),
+            problem,
+        };
         let trimmed = raw.trim().trim_end_matches('/');
-        let uri: Uri = trimmed
-            .parse()
-            .map_err(|_| format!("'{raw}' is not a URL like https://mcp.example.com"))?;
+        let uri: Uri = trimmed.parse().map_err(|_| refuse(UrlProblem::NotAUrl))?;
         let scheme = match uri.scheme_str() {
             Some(s @ ("http" | "https")) => s.to_owned(),
-            _ => return Err(format!("'{raw}' must start with http:// or https://")),
+            _ => return Err(refuse(UrlProblem::Scheme)),
         };
-        let authority = uri
-            .authority()
-            .ok_or_else(|| format!("'{raw}' has no host"))?;
+        let authority = uri.authority().ok_or_else(|| refuse(UrlProblem::NoHost))?;
         if authority.as_str().contains('@') {
-            return Err(format!("'{raw}' must not contain user information"));
+            return Err(refuse(UrlProblem::UserInfo));
         }
         if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
-            return Err(format!(
-                "'{raw}' must be a bare origin without a path or query, e.g. https://mcp.example.com"
-            ));
+            return Err(refuse(UrlProblem::NotBare));
         }
         Ok(Self {
             scheme,
@@ -265,17 +263,18 @@ pub enum OriginRule {
 }
 
 impl FromStr for OriginRule {
-    type Err = String;
+    type Err = ConfigError;
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
         let raw = raw.trim();
         if raw == "*" {
             return Ok(Self::Any);
         }
-        let url: PublicUrl = raw
-            .parse()
-            .map_err(|e| format!("origin {e}; expected e.g. https://chatgpt.com"))?;
-        Ok(Self::Exact(url.origin()))
+        match raw.parse::<PublicUrl>() {
+            Ok(url) => Ok(Self::Exact(url.origin())),
+            Err(ConfigError::Url { raw, problem }) => Err(ConfigError::Origin { raw, problem }),
+            Err(other) => Err(other),
+        }
     }
 }
 
@@ -287,20 +286,85 @@ pub enum HostRule {
 }
 
 impl FromStr for HostRule {
-    type Err = String;
+    type Err = ConfigError;
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
         let raw = raw.trim();
         if raw == "*" {
             return Ok(Self::Any);
         }
-        let authority: Authority = raw
-            .parse()
-            .map_err(|_| format!("'{raw}' is not a host name"))?;
+        let not_a_host = || ConfigError::Host(raw.to_owned());
+        let authority: Authority = raw.parse().map_err(|_| not_a_host())?;
         if authority.as_str().contains('@') || authority.host().is_empty() {
-            return Err(format!("'{raw}' is not a host name"));
+            return Err(not_a_host());
         }
         Ok(Self::Exact(authority.host().to_ascii_lowercase()))
+    }
+}
+
+/// Why a configuration value was refused; the message names the value and
+/// what would be accepted.
+#[derive(Debug)]
+pub enum ConfigError {
+    /// `--public-url` (or a platform's announced URL).
+    Url { raw: String, problem: UrlProblem },
+    /// An entry of `--allowed-origins`.
+    Origin { raw: String, problem: UrlProblem },
+    /// An entry of `--allowed-hosts`.
+    Host(String),
+    /// `--binance-base-url` / `--binance-futures-base-url`.
+    Binance(crate::binance::ConfigError),
+}
+
+/// What is wrong with a URL that must be a bare `http(s)://host[:port]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlProblem {
+    NotAUrl,
+    Scheme,
+    NoHost,
+    UserInfo,
+    NotBare,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Url { raw, problem } => write_url_problem(f, raw, *problem),
+            Self::Origin { raw, problem } => {
+                f.write_str("origin ")?;
+                write_url_problem(f, raw, *problem)?;
+                f.write_str("; expected e.g. https://chatgpt.com")
+            }
+            Self::Host(raw) => write!(f, "'{raw}' is not a host name"),
+            Self::Binance(error) => {
+                write!(
+                    f,
+                    "--binance-base-url / --binance-futures-base-url: {error}"
+                )
+            }
+        }
+    }
+}
+
+fn write_url_problem(f: &mut fmt::Formatter<'_>, raw: &str, problem: UrlProblem) -> fmt::Result {
+    match problem {
+        UrlProblem::NotAUrl => write!(f, "'{raw}' is not a URL like https://mcp.example.com"),
+        UrlProblem::Scheme => write!(f, "'{raw}' must start with http:// or https://"),
+        UrlProblem::NoHost => write!(f, "'{raw}' has no host"),
+        UrlProblem::UserInfo => write!(f, "'{raw}' must not contain user information"),
+        UrlProblem::NotBare => write!(
+            f,
+            "'{raw}' must be a bare origin without a path or query, e.g. https://mcp.example.com"
+        ),
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Binance(error) => Some(error),
+            _ => None,
+        }
     }
 }
 
@@ -429,14 +493,27 @@ mod tests {
         let url: PublicUrl = "https://MCP.Example.com/".parse().expect("valid");
         assert_eq!(url.to_string(), "https://mcp.example.com");
         assert_eq!(url.host(), "mcp.example.com");
-        for bad in [
-            "ftp://x.example",
-            "https://x.example/mcp",
-            "https://u@x.example",
-            "nope",
+        for (bad, expected) in [
+            ("ftp://x.example", UrlProblem::Scheme),
+            ("https://x.example/mcp", UrlProblem::NotBare),
+            ("https://u@x.example", UrlProblem::UserInfo),
+            ("nope", UrlProblem::Scheme),
+            ("http://exa mple.com", UrlProblem::NotAUrl),
         ] {
-            assert!(bad.parse::<PublicUrl>().is_err(), "{bad} should be refused");
+            match bad.parse::<PublicUrl>() {
+                Err(ConfigError::Url { problem, .. }) => assert_eq!(problem, expected, "{bad}"),
+                other => panic!("{bad} should be refused, got {other:?}"),
+            }
         }
+        let origin = "chatgpt.com/x"
+            .parse::<OriginRule>()
+            .expect_err("no scheme");
+        assert!(matches!(origin, ConfigError::Origin { .. }), "{origin}");
+        assert!(
+            origin
+                .to_string()
+                .ends_with("expected e.g. https://chatgpt.com")
+        );
     }
 
     #[test]
@@ -455,7 +532,8 @@ mod tests {
         let Err(error) = config.binance_client() else {
             panic!("a non-http base URL must be refused");
         };
-        assert!(error.contains("--binance-base-url"), "{error}");
+        assert!(matches!(error, ConfigError::Binance(_)), "{error}");
+        assert!(error.to_string().contains("--binance-base-url"), "{error}");
         let config = parse(&[
             "--binance-base-url",
             "http://127.0.0.1:9900, http://127.0.0.1:9901",
