@@ -9,6 +9,7 @@ pub mod binance;
 pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod html;
 pub mod market;
 pub mod mcp;
 pub mod oauth;

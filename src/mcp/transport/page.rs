@@ -5,6 +5,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
+use crate::html;
 use crate::mcp::server;
 use crate::mcp::state::McpState;
 use crate::mcp::version::ProtocolVersion;
@@ -37,36 +38,8 @@ pub fn describe(state: &McpState, headers: &HeaderMap) -> Response {
         name = server::SERVER_NAME,
         title = server::SERVER_TITLE,
         version = server::SERVER_VERSION,
-        endpoint = escape_html(&endpoint),
+        endpoint = html::escape(&endpoint),
         versions = ProtocolVersion::all_as_str().join(", "),
     );
     Html(page).into_response()
-}
-
-fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            escape_html("<a href=\"x\">&'"),
-            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
-        );
-    }
 }
