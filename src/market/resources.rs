@@ -160,13 +160,7 @@ impl ResourceTemplate for Klines {
     }
 
     fn complete<'a>(&'a self, argument: &'a str, value: &'a str) -> BoxFuture<'a, Vec<String>> {
-        Box::pin(async move {
-            match argument {
-                "symbol" => complete::symbols(&self.binance, value).await,
-                "interval" => complete::intervals(value),
-                _ => Vec::new(),
-            }
-        })
+        Box::pin(complete::symbol_or_interval(&self.binance, argument, value))
     }
 }
 

@@ -29,7 +29,7 @@ pub struct TickerArgs {
 }
 
 /// Statistics of one symbol over the window; decimals are exact strings.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Default, Serialize, JsonSchema)]
 pub struct TickerStats {
     pub symbol: String,
     pub last_price: Decimal,
@@ -64,55 +64,47 @@ pub struct TickerStats {
     pub ask_qty: Option<Decimal>,
 }
 
+/// `TickerStats` from either ticker: the window fields both carry, then
+/// the given rest. Written once so the two conversions cannot drift apart.
+macro_rules! stats_from {
+    ($t:expr, $($rest:tt)*) => {
+        TickerStats {
+            symbol: $t.symbol.clone(),
+            last_price: $t.last_price,
+            price_change: $t.price_change,
+            price_change_percent: $t.price_change_percent,
+            open_price: $t.open_price,
+            high_price: $t.high_price,
+            low_price: $t.low_price,
+            weighted_avg_price: $t.weighted_avg_price,
+            volume: $t.volume,
+            quote_volume: $t.quote_volume,
+            open_time: $t.open_time,
+            close_time: $t.close_time,
+            trade_count: $t.count,
+            $($rest)*
+        }
+    };
+}
+
 impl From<&Ticker24hr> for TickerStats {
     fn from(t: &Ticker24hr) -> Self {
-        Self {
-            symbol: t.symbol.clone(),
-            last_price: t.last_price,
-            price_change: t.price_change,
-            price_change_percent: t.price_change_percent,
-            open_price: t.open_price,
-            high_price: t.high_price,
-            low_price: t.low_price,
-            weighted_avg_price: t.weighted_avg_price,
-            volume: t.volume,
-            quote_volume: t.quote_volume,
-            open_time: t.open_time,
-            close_time: t.close_time,
-            trade_count: t.count,
+        stats_from!(
+            t,
             prev_close_price: Some(t.prev_close_price),
             last_qty: Some(t.last_qty),
             bid_price: Some(t.bid_price),
             bid_qty: Some(t.bid_qty),
             ask_price: Some(t.ask_price),
             ask_qty: Some(t.ask_qty),
-        }
+        )
     }
 }
 
+/// Rolling windows have no book or previous close.
 impl From<&RollingTicker> for TickerStats {
     fn from(t: &RollingTicker) -> Self {
-        Self {
-            symbol: t.symbol.clone(),
-            last_price: t.last_price,
-            price_change: t.price_change,
-            price_change_percent: t.price_change_percent,
-            open_price: t.open_price,
-            high_price: t.high_price,
-            low_price: t.low_price,
-            weighted_avg_price: t.weighted_avg_price,
-            volume: t.volume,
-            quote_volume: t.quote_volume,
-            open_time: t.open_time,
-            close_time: t.close_time,
-            trade_count: t.count,
-            prev_close_price: None,
-            last_qty: None,
-            bid_price: None,
-            bid_qty: None,
-            ask_price: None,
-            ask_qty: None,
-        }
+        stats_from!(t, ..Self::default())
     }
 }
 
