@@ -27,6 +27,11 @@ use crate::oauth::{AuthMode, OAuthArgs};
 pub const DEFAULT_ALLOWED_ORIGINS: &str =
     "https://chatgpt.com,https://chat.openai.com,https://claude.ai,https://claude.com";
 
+/// GET notification streams open at once by default. Each holds a
+/// connection, and so a file descriptor, for as long as its client likes;
+/// 256 leaves most of a 1,024-descriptor process for requests.
+pub const DEFAULT_MAX_STREAMS: usize = 256;
+
 /// Bounds of `--binance-timeout-ms`: below 50 ms even a loopback call can
 /// miss; above a minute a model's client has long given up.
 const MIN_BINANCE_TIMEOUT_MS: u64 = 50;
@@ -96,6 +101,13 @@ pub struct Config {
     /// to accept any host.
     #[arg(long, env = "MCP_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<HostRule>,
+
+    /// Most GET notification streams open at once, across all sessions;
+    /// past it a new stream gets 503 with Retry-After. Keep it well below
+    /// the connection limit.
+    #[arg(long, env = "MCP_MAX_STREAMS", default_value_t = DEFAULT_MAX_STREAMS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=65_536))]
+    pub max_streams: usize,
 
     /// Binance spot REST base URLs, comma-separated, tried in order on
     /// connection errors, 5xx and 451.
@@ -168,6 +180,8 @@ pub struct Settings {
     pub hosts: HostPolicy,
     /// See `--anonymous-discovery` and [`crate::mcp::auth`].
     pub anonymous_discovery: bool,
+    /// See `--max-streams`.
+    pub max_streams: usize,
 }
 
 impl Settings {
@@ -177,6 +191,7 @@ impl Settings {
             origins: OriginPolicy::new(&public_url, &config.allowed_origins),
             hosts: HostPolicy::new(&public_url, &config.allowed_hosts),
             anonymous_discovery: config.anonymous_discovery,
+            max_streams: config.max_streams,
             public_url,
         }
     }

@@ -7,7 +7,7 @@
 use crate::binance::BinanceClient;
 use crate::config::Settings;
 use crate::mcp::catalog::Catalog;
-use crate::mcp::state::McpState;
+use crate::mcp::state::{Clock, McpState, system_clock};
 use crate::oauth::OAuth;
 
 #[derive(Clone)]
@@ -25,8 +25,19 @@ impl AppState {
         oauth: Option<OAuth>,
         catalog: Catalog,
     ) -> Self {
+        Self::with_clock(settings, binance, oauth, catalog, system_clock())
+    }
+
+    /// The same, with MCP sessions reading time from `clock`.
+    pub fn with_clock(
+        settings: Settings,
+        binance: BinanceClient,
+        oauth: Option<OAuth>,
+        catalog: Catalog,
+        clock: Clock,
+    ) -> Self {
         Self {
-            mcp: McpState::new(settings, binance, oauth.clone(), catalog),
+            mcp: McpState::new(settings, binance, oauth.clone(), catalog, clock),
             oauth,
         }
     }

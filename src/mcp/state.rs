@@ -5,11 +5,13 @@
 //! Binance client (with its cache), the authorization server the bearer gate
 //! asks, sessions and the catalog of tools, prompts and resources. A shutdown
 //! signal lets long-lived streams end so a graceful shutdown can finish
-//! draining.
+//! draining. Sessions read time from an injected clock, so their expiry is
+//! tested without sleeping.
 
 use std::future::Future;
 use std::ops::Deref;
 use std::sync::Arc;
+use std::time::Instant;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
@@ -20,9 +22,16 @@ use crate::oauth::OAuth;
 use super::catalog::Catalog;
 use super::session::SessionStore;
 
-/// GET notification streams open at once without a session. Sessions bound
-/// their own streams; this bounds everyone else.
-pub const MAX_ANONYMOUS_STREAMS: usize = 256;
+/// Where sessions read the time.
+pub type Clock = Arc<dyn Fn() -> Instant + Send + Sync>;
+
+pub fn system_clock() -> Clock {
+    Arc::new(Instant::now)
+}
+
+/// The share of the stream cap that streams without a session may take:
+/// they never carry a notification, so they must not crowd out sessions.
+const SESSIONLESS_SHARE: usize = 4;
 
 #[derive(Clone)]
 pub struct McpState {
@@ -36,8 +45,18 @@ pub struct Inner {
     pub oauth: Option<OAuth>,
     pub sessions: Arc<SessionStore>,
     pub catalog: Catalog,
+    clock: Clock,
     shutdown: watch::Sender<bool>,
-    anonymous_streams: Arc<Semaphore>,
+    /// Every open GET stream holds a place here (see `--max-streams`), and
+    /// one without a session a place in `sessionless_streams` too.
+    streams: Arc<Semaphore>,
+    sessionless_streams: Arc<Semaphore>,
+}
+
+/// A GET stream's place under the caps, given back when the stream ends.
+pub struct StreamPermit {
+    _any: OwnedSemaphorePermit,
+    _sessionless: Option<OwnedSemaphorePermit>,
 }
 
 impl Deref for McpState {
@@ -54,7 +73,9 @@ impl McpState {
         binance: BinanceClient,
         oauth: Option<OAuth>,
         catalog: Catalog,
+        clock: Clock,
     ) -> Self {
+        let streams = settings.max_streams;
         Self {
             inner: Arc::new(Inner {
                 settings,
@@ -62,10 +83,16 @@ impl McpState {
                 oauth,
                 sessions: Arc::default(),
                 catalog,
+                clock,
                 shutdown: watch::channel(false).0,
-                anonymous_streams: Arc::new(Semaphore::new(MAX_ANONYMOUS_STREAMS)),
+                streams: Arc::new(Semaphore::new(streams)),
+                sessionless_streams: Arc::new(Semaphore::new((streams / SESSIONLESS_SHARE).max(1))),
             }),
         }
+    }
+
+    pub fn now(&self) -> Instant {
+        (self.clock)()
     }
 
     /// Tells long-lived streams to end; called when shutdown begins.
@@ -81,7 +108,15 @@ impl McpState {
         }
     }
 
-    pub fn anonymous_stream_permit(&self) -> Option<OwnedSemaphorePermit> {
-        self.anonymous_streams.clone().try_acquire_owned().ok()
+    /// A place for one more GET stream, or `None` past the caps.
+    pub fn stream_permit(&self, with_session: bool) -> Option<StreamPermit> {
+        let sessionless = match with_session {
+            true => None,
+            false => Some(self.sessionless_streams.clone().try_acquire_owned().ok()?),
+        };
+        Some(StreamPermit {
+            _any: self.streams.clone().try_acquire_owned().ok()?,
+            _sessionless: sessionless,
+        })
     }
 }

@@ -1,7 +1,5 @@
 //! DELETE: a client ends its session.
 
-use std::time::Instant;
-
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,7 +19,7 @@ pub async fn handle(State(state): State<McpState>, headers: HeaderMap) -> Respon
         )
         .into_response();
     };
-    if state.sessions.terminate(id, Instant::now()) {
+    if state.sessions.terminate(id, state.now()) {
         StatusCode::NO_CONTENT.into_response()
     } else {
         McpError::SessionTerminated.into_response()

@@ -1,8 +1,5 @@
 //! POST: one JSON-RPC message, or a batch (see [`super::batch`]).
 
-use std::convert::Infallible;
-use std::time::Instant;
-
 use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
@@ -11,6 +8,8 @@ use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use serde_json::value::RawValue;
+use std::convert::Infallible;
+use std::time::Instant;
 use tokio::sync::mpsc;
 
 use super::batch;
@@ -61,7 +60,7 @@ pub async fn handle(
     };
 
     let header_version = header_str(&headers, VERSION_HEADER);
-    let now = Instant::now();
+    let now = state.now();
     let session = match header_str(&headers, SESSION_HEADER) {
         None => None,
         Some(id) => match state.sessions.lookup(id, now) {
