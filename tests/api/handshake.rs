@@ -149,7 +149,7 @@ async fn sessions_are_optional_and_deleted_ones_get_404() {
     assert_eq!(app.post(&list, &with).await.status, StatusCode::OK);
 
     let deleted = app
-        .client
+        .http
         .delete(app.url("/mcp"))
         .header("mcp-session-id", &session)
         .send()
@@ -161,7 +161,7 @@ async fn sessions_are_optional_and_deleted_ones_get_404() {
     assert_eq!(after.status, StatusCode::NOT_FOUND);
     assert_eq!(after.json()["error"]["code"], -32600);
     let get = app
-        .client
+        .http
         .get(app.url("/mcp"))
         .header("accept", "text/event-stream")
         .header("mcp-session-id", &session)
@@ -170,19 +170,14 @@ async fn sessions_are_optional_and_deleted_ones_get_404() {
         .expect("sent");
     assert_eq!(get.status(), StatusCode::NOT_FOUND);
     let again = app
-        .client
+        .http
         .delete(app.url("/mcp"))
         .header("mcp-session-id", &session)
         .send()
         .await
         .expect("sent");
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
-    let no_header = app
-        .client
-        .delete(app.url("/mcp"))
-        .send()
-        .await
-        .expect("sent");
+    let no_header = app.http.delete(app.url("/mcp")).send().await.expect("sent");
     assert_eq!(no_header.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -388,7 +383,7 @@ async fn get_opens_a_stream_or_describes_the_server() {
     let app = spawn_app().await;
     let session = app.initialize("2025-11-25").await;
     let stream = app
-        .client
+        .http
         .get(app.url("/mcp"))
         .header("accept", "text/event-stream")
         .header("mcp-session-id", &session)
@@ -406,7 +401,7 @@ async fn get_opens_a_stream_or_describes_the_server() {
     drop(stream);
     // Without a session (ChatGPT after a long idle) the stream still opens.
     let anonymous = app
-        .client
+        .http
         .get(app.url("/"))
         .header("accept", "text/event-stream")
         .send()
@@ -415,7 +410,7 @@ async fn get_opens_a_stream_or_describes_the_server() {
     assert_eq!(anonymous.status(), StatusCode::OK);
     drop(anonymous);
 
-    let page = app.client.get(app.url("/mcp")).send().await.expect("sent");
+    let page = app.http.get(app.url("/mcp")).send().await.expect("sent");
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.expect("body");
     assert!(
@@ -423,7 +418,7 @@ async fn get_opens_a_stream_or_describes_the_server() {
         "{html}"
     );
     let info: Value = app
-        .client
+        .http
         .get(app.url("/"))
         .header("accept", "application/json")
         .send()

@@ -12,7 +12,7 @@ use crate::helpers::spawn_app;
 async fn shutdown_drains_in_flight_requests_and_ends_streams() {
     let mut app = spawn_app().await;
     let stream = app
-        .client
+        .http
         .get(app.url("/mcp"))
         .header("accept", "text/event-stream")
         .send()

@@ -299,7 +299,7 @@ async fn logs_stream_only_when_the_request_asks() {
 async fn get_and_delete_are_405_in_the_stateless_era() {
     let app = spawn_app().await;
     let get = app
-        .client
+        .http
         .get(app.url("/mcp"))
         .header("accept", "text/event-stream")
         .header("mcp-protocol-version", STATELESS)
@@ -312,7 +312,7 @@ async fn get_and_delete_are_405_in_the_stateless_era() {
         Some("POST")
     );
     let delete = app
-        .client
+        .http
         .delete(app.url("/mcp"))
         .header("mcp-protocol-version", STATELESS)
         .header("mcp-session-id", "x")

@@ -50,10 +50,10 @@ async fn fixture() -> Fixture {
     Fixture { base, hits }
 }
 
-async fn server(allow: bool) -> TestAuthServer {
+async fn server(allow: bool) -> TestApp {
     let mut args = default_args();
     args.oauth_allow_loopback_cimd = allow;
-    TestAuthServer::spawn_with(args, None).await
+    spawn_app_with(Options::with_oauth(args)).await
 }
 
 #[tokio::test]

@@ -10,9 +10,9 @@ async fn refresh_succeeds_after_restart() {
     let path = dir.path().join("oauth-state.json");
     let mut args = default_args();
     args.state_file = Some(path.clone());
-    let s1 = TestAuthServer::spawn_with(args.clone(), None).await;
+    let s1 = spawn_app_with(Options::with_oauth(args.clone())).await;
     let t = s1.obtain_tokens().await;
-    s1.oauth.flush_state().await.unwrap();
+    s1.oauth().flush_state().await.unwrap();
 
     let raw = std::fs::read_to_string(&path).unwrap();
     assert!(
@@ -32,7 +32,7 @@ async fn refresh_succeeds_after_restart() {
     // address (same PUBLIC_URL) from the same file.
     let addr = s1.stop().to_string();
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    let s2 = TestAuthServer::spawn_at(args, None, &addr).await;
+    let s2 = spawn_app_with(Options::with_oauth(args).at(&addr)).await;
     assert_eq!(s2.base, s1.base);
     // The access token (its hash was persisted) still works, so a client
     // mid-session sees no 401 …
@@ -59,7 +59,7 @@ async fn state_is_written_automatically_after_changes() {
     let path = dir.path().join("s.json");
     let mut args = default_args();
     args.state_file = Some(path.clone());
-    let s = TestAuthServer::spawn_with(args, None).await;
+    let s = spawn_app_with(Options::with_oauth(args)).await;
     let client_id = s.register_public().await;
     for _ in 0..50 {
         if std::fs::read_to_string(&path).is_ok_and(|t| t.contains(&client_id)) {
