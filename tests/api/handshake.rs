@@ -1,10 +1,13 @@
 //! Handshake-era rules: negotiation, sessions, notifications, batches,
 //! JSON-RPC errors and streamed tool calls.
 
+use std::time::Duration;
+
+use crypto_mcp::mcp::session::{SESSION_IDLE_TTL, TERMINATED_TTL};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{initialize_body, spawn_app, sse_messages};
+use crate::helpers::{TestApp, initialize_body, spawn_app, sse_messages};
 
 const V: (&str, &str) = ("mcp-protocol-version", "2025-11-25");
 
@@ -179,6 +182,57 @@ async fn sessions_are_optional_and_deleted_ones_get_404() {
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
     let no_header = app.http.delete(app.url("/mcp")).send().await.expect("sent");
     assert_eq!(no_header.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn ping_with(app: &TestApp, session: &str) -> StatusCode {
+    let ping = json!({ "jsonrpc": "2.0", "id": 1, "method": "ping" });
+    app.post(&ping, &[V, ("mcp-session-id", session)])
+        .await
+        .status
+}
+
+#[tokio::test]
+async fn idle_sessions_and_deleted_ids_expire_on_the_clock() {
+    let app = spawn_app().await;
+    let delete = |session: String| {
+        app.http
+            .delete(app.url("/mcp"))
+            .header("mcp-session-id", session)
+            .send()
+    };
+    let idle = app.initialize("2025-11-25").await;
+    let used = app.initialize("2025-11-25").await;
+    let ended = app.initialize("2025-11-25").await;
+    assert_eq!(
+        delete(ended.clone()).await.expect("sent").status(),
+        StatusCode::NO_CONTENT
+    );
+
+    // A deleted id answers 404 for a while, then is served like any
+    // unknown id.
+    assert_eq!(ping_with(&app, &ended).await, StatusCode::NOT_FOUND);
+
+    app.clock.advance(SESSION_IDLE_TTL / 2);
+    assert_eq!(
+        ping_with(&app, &used).await,
+        StatusCode::OK,
+        "using it renews it"
+    );
+    app.clock
+        .advance(SESSION_IDLE_TTL / 2 + Duration::from_secs(1));
+    // The idle session is forgotten: its id is served sessionless, and
+    // there is nothing left to delete.
+    assert_eq!(ping_with(&app, &idle).await, StatusCode::OK);
+    assert_eq!(
+        delete(idle).await.expect("sent").status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        delete(used).await.expect("sent").status(),
+        StatusCode::NO_CONTENT
+    );
+    app.clock.advance(TERMINATED_TTL);
+    assert_eq!(ping_with(&app, &ended).await, StatusCode::OK);
 }
 
 #[tokio::test]

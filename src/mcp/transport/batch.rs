@@ -28,6 +28,12 @@ pub async fn serve(
     text: &str,
     anonymous_path: Option<&str>,
 ) -> Response {
+    // Without a token (`--anonymous-discovery`) a batch is refused before
+    // it is read: discovery works one request at a time, and a batch of 64
+    // lists would answer a few kB with megabytes (issue 8.8).
+    if let (Some(path), Some(oauth)) = (anonymous_path, &state.oauth) {
+        return auth::unauthorized(oauth, path);
+    }
     if let Some(raw) = header_version
         && ProtocolVersion::parse(raw).is_none()
     {
@@ -50,14 +56,6 @@ pub async fn serve(
     if items.is_empty() || items.len() > MAX_BATCH_LEN {
         return McpError::InvalidRequest(format!("a batch holds 1 to {MAX_BATCH_LEN} messages"))
             .into_response();
-    }
-    if let (Some(path), Some(oauth)) = (anonymous_path, &state.oauth) {
-        let reads_data = items.iter().any(|item| {
-            matches!(Message::parse(item.get()), Ok(Message::Request(r)) if !auth::open_to_anonymous(&r.method))
-        });
-        if reads_data {
-            return auth::unauthorized(oauth, path);
-        }
     }
     let era = Era::Handshake { version, session };
     let mut responses = Vec::new();
