@@ -1,8 +1,72 @@
 //! crypto-mcp: a remote MCP server for crypto market data.
 //!
 //! [`app`] builds the one axum router (MCP endpoint, OAuth authorization
-//! server, health check, shared layers) around an [`AppState`]; [`serve`] runs it on a listener the
-//! caller bound, so tests can bind port 0.
+//! server, health check, shared layers) around an [`AppState`]; [`serve`]
+//! runs it on a listener the caller bound, so tests can bind port 0.
+//!
+//! # Layout
+//!
+//! Layers point down only: `tools` and `market` use the framework in `mcp`,
+//! which uses `binance`, `oauth` and `config`; this file wires them
+//! (`.ci/structure.py` keeps it that way).
+//!
+//! - [`config`]: flags and environment, parsed once into [`Settings`]
+//!   (public URL, `Host`/`Origin` policies, limits).
+//! - [`state`]: [`AppState`], each layer's own state for the router.
+//! - [`mcp`]: the MCP endpoint. [`mcp::transport`] takes HTTP in and out
+//!   (POST, batches, GET streams, DELETE, the description page);
+//!   [`mcp::method`] decodes a request once; [`mcp::server`] serves each
+//!   method; [`mcp::error`] is its one error type and [`mcp::jsonrpc`] the
+//!   wire text; [`mcp::tool`] is the tool framework and [`mcp::catalog`]
+//!   what we offer; [`mcp::session`], [`mcp::era`] and [`mcp::version`]
+//!   say who is asking; [`mcp::guard`] and [`mcp::auth`] stand in front.
+//! - [`tools`]: the tools, one file per family, listed in `registry()`.
+//! - [`market`]: the market prompts, resources and completions.
+//! - [`oauth`]: the embedded OAuth 2.1 authorization server and the bearer
+//!   check the MCP routes sit behind.
+//! - [`binance`]: the Binance REST client: hosts, limits, cache, wire types.
+//! - [`analysis`]: indicators, the expression evaluator, charts.
+//! - [`html`]: the one HTML escaper; [`telemetry`]: logging.
+//! - `conformance` (feature `conformance`): the official suite's fixtures.
+//!
+//! # A request's way through
+//!
+//! A `tools/call` enters at the router's layers (request id, trace, CORS),
+//! then [`mcp::guard::check`] (`Host`, `Origin`) and [`mcp::auth::gate`]
+//! (bearer token), reaches [`mcp::transport::post::handle`], which reads the
+//! body, decodes the call ([`mcp::method::Call::decode`]) and places it in
+//! its era ([`mcp::transport::prepare`]); [`mcp::server::dispatch`] finds
+//! the tool in the catalog and [`mcp::tool`] decodes its arguments and runs
+//! it inside a panic guard; [`mcp::jsonrpc::answer`] writes the response, as
+//! JSON or as the last event of an SSE stream. `/authorize`, `/token` and
+//! the other OAuth routes go from the layers straight to [`oauth`].
+//!
+//! # Wiring
+//!
+//! What `main` does, in short:
+//!
+//! ```no_run
+//! use clap::Parser;
+//! use crypto_mcp::config::{Config, Settings};
+//! use crypto_mcp::oauth::{self, OAuth};
+//! use crypto_mcp::AppState;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config::parse();
+//! let settings = Settings::from_config(&config);
+//! let binance = config.binance_client()?;
+//! let public_url = settings.public_url.to_string();
+//! let (oauth, startup) = OAuth::new(&config.oauth, &public_url, oauth::system_clock()).await?;
+//! eprint!("{}", startup.message()); // once, to stderr: never into logs
+//! let catalog = crypto_mcp::catalog(&binance, Some(&oauth));
+//! let state = AppState::new(settings, binance, Some(oauth), catalog);
+//! let listener = tokio::net::TcpListener::bind(config.bind_addr()).await?;
+//! // Peer addresses feed the login and registration throttles, so serve
+//! // keeps them; the future resolving starts a graceful shutdown.
+//! crypto_mcp::serve(listener, state, std::future::pending()).await?;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod analysis;
 pub mod binance;

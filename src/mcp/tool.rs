@@ -74,7 +74,7 @@ impl<T> Reply<T> {
 pub enum ToolError {
     /// The arguments decoded but do not make a valid call: a limit out of
     /// range, an unknown indicator, a malformed id. The framework writes
-    /// "Invalid arguments for <tool>: " before the problem.
+    /// `"Invalid arguments for <tool>: "` before the problem.
     InvalidArguments(String),
     /// Binance failed. Its errors are already written for a model (what
     /// happened, what to do), so they are the text unchanged.

@@ -18,18 +18,8 @@
 //! Scopes: a single honest scope, `mcp:tools` (call the read-only market-data
 //! tools), which is also the default when a client asks for none.
 //!
-//! Wiring (in the application):
-//! ```ignore
-//! let (oauth, startup) = OAuth::new(&cfg.oauth, &cfg.public_url, oauth::system_clock()).await?;
-//! eprint!("{}", startup.message()); // once, to stderr: never into logs
-//! let mcp = Router::new()
-//!     .route("/", post(mcp_post).get(mcp_get))
-//!     .route("/mcp", post(mcp_post).get(mcp_get).delete(mcp_delete))
-//!     .route_layer(middleware::from_fn_with_state(oauth.clone(), oauth::require_bearer));
-//! let app = oauth::router().with_state(oauth).merge(mcp.with_state(app_state));
-//! // Serve with `into_make_service_with_connect_info::<SocketAddr>()` so login
-//! // and registration throttling see client IPs (or set MCP_CLIENT_IP_HEADER).
-//! ```
+//! Wiring: [`crate::app`] merges [`router`] and puts the MCP routes behind
+//! [`require_bearer`]; the crate's doc shows the startup in order.
 
 pub mod authorize;
 pub mod bearer;
