@@ -283,9 +283,11 @@ fn parse_iso(text: &str) -> Option<i64> {
                 _ => return None,
             };
             let zone = &zone[1..];
-            let (h, m) = zone
-                .split_once(':')
-                .or_else(|| (zone.len() == 4).then(|| zone.split_at(2)))?;
+            let (h, m) = zone.split_once(':').or_else(|| {
+                (zone.len() == 4)
+                    .then(|| zone.split_at_checked(2))
+                    .flatten()
+            })?;
             if h.len() != 2
                 || m.len() != 2
                 || !(h.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit())
