@@ -2,6 +2,7 @@
 //! HTTP on a random loopback port.
 
 mod analysis;
+mod arguments;
 mod binance_client;
 mod calculate;
 mod fake_binance;
