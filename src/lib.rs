@@ -59,7 +59,8 @@
 //! let (oauth, startup) = OAuth::new(&config.oauth, &public_url, oauth::system_clock()).await?;
 //! eprint!("{}", startup.message()); // once, to stderr: never into logs
 //! let catalog = crypto_mcp::catalog(&binance, Some(&oauth));
-//! let state = AppState::new(settings, binance, Some(oauth), catalog);
+//! let clock = crypto_mcp::mcp::state::system_clock();
+//! let state = AppState::new(settings, binance, Some(oauth), catalog, clock);
 //! let listener = tokio::net::TcpListener::bind(config.bind_addr()).await?;
 //! // Peer addresses feed the login and registration throttles, so serve
 //! // keeps them; the future resolving starts a graceful shutdown.

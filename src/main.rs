@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 use crypto_mcp::config::{Command, Config};
+use crypto_mcp::mcp::state::system_clock;
 use crypto_mcp::oauth::{self, AuthMode, OAuth};
 use crypto_mcp::{AppState, Settings, telemetry};
 use tokio::net::TcpListener;
@@ -88,7 +89,7 @@ async fn main() -> ExitCode {
     };
     let public_url = settings.public_url.clone();
     let catalog = crypto_mcp::catalog(&binance, oauth.as_ref());
-    let state = AppState::new(settings, binance, oauth, catalog);
+    let state = AppState::new(settings, binance, oauth, catalog, system_clock());
     tracing::info!(%addr, %public_url, "crypto-mcp listening; MCP endpoint at {public_url}/mcp");
     match crypto_mcp::serve(listener, state, shutdown_signal()).await {
         Ok(()) => {

@@ -7,7 +7,9 @@
 use crate::binance::BinanceClient;
 use crate::config::Settings;
 use crate::mcp::catalog::Catalog;
-use crate::mcp::state::{Clock, McpState, system_clock};
+#[cfg(doc)]
+use crate::mcp::state::system_clock;
+use crate::mcp::state::{Clock, McpState};
 use crate::oauth::OAuth;
 
 #[derive(Clone)]
@@ -18,18 +20,10 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state for a server offering `catalog` (see [`crate::catalog`]).
+    /// The state for a server offering `catalog` (see [`crate::catalog`]),
+    /// whose MCP sessions read time from `clock` (normally
+    /// [`crate::mcp::state::system_clock`]).
     pub fn new(
-        settings: Settings,
-        binance: BinanceClient,
-        oauth: Option<OAuth>,
-        catalog: Catalog,
-    ) -> Self {
-        Self::with_clock(settings, binance, oauth, catalog, system_clock())
-    }
-
-    /// The same, with MCP sessions reading time from `clock`.
-    pub fn with_clock(
         settings: Settings,
         binance: BinanceClient,
         oauth: Option<OAuth>,

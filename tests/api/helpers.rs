@@ -193,7 +193,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     };
     let binance_client = config.binance_client().expect("binance client");
     let catalog = crypto_mcp::catalog(&binance_client, oauth.as_ref());
-    let state = AppState::with_clock(settings, binance_client, oauth.clone(), catalog, mcp_clock);
+    let state = AppState::new(settings, binance_client, oauth.clone(), catalog, mcp_clock);
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(crypto_mcp::serve(listener, state, async {
         let _ = stopped.await;
