@@ -5,6 +5,12 @@
 //! one endpoint can serve handshake-era and stateless-era clients side by
 //! side, with exact control over status codes and headers; the official
 //! conformance suite keeps it honest.
+//!
+//! Inside, each module uses only those below it: the wire (`version`,
+//! `content`, `error`, `jsonrpc`, `era`, `session`, `notify`), what a request
+//! asks for and what we offer (`method`, `tool`, `catalog`, `state`), the
+//! method handlers (`server`), and at the top the HTTP side (`transport`,
+//! with `guard` and `auth` in front of it).
 
 pub mod auth;
 pub mod catalog;
