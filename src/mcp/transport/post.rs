@@ -106,7 +106,7 @@ pub async fn handle(
             return answer(Some(request.id), &Err(refusal.error), refusal.era).into_response();
         }
     };
-    let era = prepared.era.kind();
+    let kind = prepared.era.kind();
     if let Method::Initialize { protocol_version } = &prepared.method {
         return initialize(&state, request.id, protocol_version, now);
     }
@@ -119,10 +119,10 @@ pub async fn handle(
         }
         let result = auth::sign_in_result(oauth, uri.path()).to_string();
         let result = Payload::Owned(prepared.era.finish(result, None));
-        return answer(Some(request.id), &Ok(result), era).into_response();
+        return answer(Some(request.id), &Ok(result), kind).into_response();
     }
     let Prepared {
-        era: served_in,
+        era,
         method,
         log_level,
         progress_token,
@@ -132,12 +132,12 @@ pub async fn handle(
         Method::CallTool(call) if streamed => {
             // The stream's task outlives this borrow of the body.
             let id = request.id.to_owned();
-            return stream_call(state, id, served_in, call, (progress_token, log_level));
+            return stream_call(state, id, era, call, (progress_token, log_level));
         }
         method => method,
     };
-    let outcome = server::dispatch(&state, &served_in, method, Notifier::default()).await;
-    answer(Some(request.id), &outcome, era).into_response()
+    let outcome = server::dispatch(&state, &era, method, Notifier::default()).await;
+    answer(Some(request.id), &outcome, kind).into_response()
 }
 
 async fn read_body(body: Body) -> Result<Bytes, McpError> {
