@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 use crypto_mcp::config::{Command, Config};
+use crypto_mcp::mcp::state::system_clock;
 use crypto_mcp::oauth::{self, AuthMode, OAuth};
 use crypto_mcp::{AppState, Settings, telemetry};
 use tokio::net::TcpListener;
@@ -85,8 +86,10 @@ async fn main() -> ExitCode {
             }
         }
     };
-    let state = AppState::new(settings, binance, oauth.clone());
-    tracing::info!(%addr, public_url = %state.settings.public_url, "crypto-mcp listening; MCP endpoint at {}/mcp", state.settings.public_url);
+    let public_url = settings.public_url.clone();
+    let catalog = crypto_mcp::catalog(&binance, oauth.as_ref(), settings.app_domain.as_ref());
+    let state = AppState::new(settings, binance, oauth.clone(), catalog, system_clock());
+    tracing::info!(%addr, %public_url, "crypto-mcp listening; MCP endpoint at {public_url}/mcp");
     let served = crypto_mcp::serve(listener, state, shutdown_signal()).await;
     // The last changes (a token refreshed just before SIGTERM) are still
     // only in memory: write them before exiting.
