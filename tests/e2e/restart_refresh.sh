@@ -17,7 +17,9 @@ start() {
   server_pid=$!
   for _ in $(seq 1 100); do curl -fsS -o /dev/null "$PUBLIC_URL/.well-known/oauth-authorization-server" && return; sleep 0.1; done
 }
-trap 'kill "${server_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# The server writes its state file as it stops: wait for it before the
+# directory goes.
+trap 'kill "${server_pid:-}" 2>/dev/null || true; wait "${server_pid:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 start
 MCP_URL="$PUBLIC_URL/mcp" USERNAME=e2e PASSWORD="$pw" REFRESH_AFTER_SECONDS=8 \
   python3 "$here/python_sdk_oauth.py" >"$work/client.log" 2>&1 &
