@@ -651,6 +651,16 @@
     return args;
   }
 
+  // Which market and price series the chart shows: every follow-up call
+  // keeps them, so a USD-M mark-price chart never turns into spot trades.
+  function seriesArgs() {
+    const args = { symbol: view.symbol };
+    for (const key of ["market", "price"]) {
+      if (typeof view.args[key] === "string") args[key] = view.args[key];
+    }
+    return args;
+  }
+
   function switchInterval(interval) {
     const args = Object.assign(baseArgs(), { interval });
     run("Loading " + view.symbol + " " + interval, view.tool, args, (result) => {
@@ -673,7 +683,7 @@
     view.hidden.delete(spec);
     view.shown.add(spec);
     const specs = view.indicators.map((i) => i.spec).concat(spec);
-    const args = view.tool === "technical_analysis" ? baseArgs() : { symbol: view.symbol };
+    const args = view.tool === "technical_analysis" ? baseArgs() : seriesArgs();
     Object.assign(args, {
       interval: view.interval,
       indicators: specs,
@@ -709,7 +719,7 @@
       });
       return;
     }
-    const args = { symbol: view.symbol, interval: view.interval, limit: OLDER_PAGE, endTime: first.openTime - 1 };
+    const args = Object.assign(seriesArgs(), { interval: view.interval, limit: OLDER_PAGE, endTime: first.openTime - 1 });
     if (typeof view.args.timeZone === "string") args.timeZone = view.args.timeZone;
     run("Loading older candles", "binance_klines", args, (result) => {
       const parsed = parseResult(result);

@@ -270,6 +270,24 @@ try {
   state = await waitFor("the 1d chart", (d) => d.state === "ready" && d.interval === "1d");
   check(state.candles === "31", "switching from an empty interval draws the chart", JSON.stringify(state));
 
+  // 5. A USD-M mark-price chart keeps its series through load older and an
+  // indicator toggle (it must never turn into spot trade prices).
+  const markArgs = { symbol: "BTCUSDT", interval: "1h", limit: 200, market: "usdm", price: "mark" };
+  const mark = await call("binance_klines", markArgs);
+  await start("binance_klines", markArgs, mark);
+  state = await waitFor("the mark-price chart", (d) => d.state === "ready" && d.candles === "200");
+  draws = Number(state.draws);
+  await app.locator("#older").click();
+  state = await waitFor("older mark prices", (d) => Number(d.draws) > draws && d.busy === "false");
+  const sameSeries = (args) => args.market === "usdm" && args.price === "mark";
+  check(toolCalls.at(-1).name === "binance_klines" && sameSeries(toolCalls.at(-1).arguments),
+    "load older keeps the market and price series", JSON.stringify(toolCalls.at(-1)));
+  draws = Number(state.draws);
+  await app.locator('#indicators button[data-spec="ema:20"]').click();
+  state = await waitFor("an EMA over mark prices", (d) => d.tool === "technical_analysis" && Number(d.draws) > draws && d.busy === "false");
+  check(sameSeries(toolCalls.at(-1).arguments), "an indicator toggle keeps the market and price series",
+    JSON.stringify(toolCalls.at(-1)));
+
   // Nothing logged an error, and the page reached no other origin.
   check(problems.length === 0, "no console errors, CSP violations or page errors", problems.join(" | "));
   const foreign = requests.filter((u) => !u.startsWith(`${HOST_ORIGIN}/`) && !u.startsWith("data:") && !u.startsWith("about:"));
