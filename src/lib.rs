@@ -13,6 +13,7 @@ pub mod conformance;
 pub mod market;
 pub mod mcp;
 pub mod oauth;
+pub mod shared;
 pub mod state;
 pub mod telemetry;
 pub mod tools;

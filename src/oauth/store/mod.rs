@@ -15,11 +15,13 @@
 //! signing key), created once by whichever instance asks first.
 
 mod memory;
+mod redis;
 mod snapshot;
 
 #[cfg(test)]
 pub(crate) mod contract;
 
+pub use self::redis::{ACCESS_CACHE_TTL, RedisStore};
 pub use memory::MemoryStore;
 pub use snapshot::{SNAPSHOT_VERSION, Snapshot};
 
@@ -186,7 +188,7 @@ pub struct Consent {
 
 /// A browser that signed in: lets a returning user skip the password, and
 /// (with a remembered consent) the page. Keyed by the cookie's hash.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
     pub user: String,
     pub expires_at: u64,
@@ -194,7 +196,7 @@ pub struct Session {
 
 /// A validated authorization request waiting for the user's answer. The page
 /// carries only its id and a CSRF token; everything else stays here.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PendingAuth {
     pub client_id: String,
     pub redirect_uri: String,
@@ -216,7 +218,7 @@ pub struct PendingAuth {
     pub expires_at: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CodeRec {
     pub family: String,
     pub client_id: String,
@@ -231,7 +233,7 @@ pub struct CodeRec {
 
 /// What a bearer token grants. Cheap to clone (shared strings), because the
 /// resource server clones one per request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessRec {
     pub family: Arc<str>,
     pub user: Arc<str>,
@@ -431,6 +433,12 @@ pub trait Store: Send + Sync + 'static {
     /// the same ever after (`SET NX` then `GET` in Redis).
     async fn secret(&self, name: &str) -> StoreResult<[u8; 32]>;
 
-    /// Drops everything expired (a no-op for a backend with TTLs).
+    /// Drops everything expired that reads do not judge by a clock
+    /// (clients, accounts, consents).
     async fn sweep(&self, now: u64) -> StoreResult<()>;
+
+    /// Whether the backend answered lately (`/healthz`); memory always does.
+    fn healthy(&self) -> bool {
+        true
+    }
 }
