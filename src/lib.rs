@@ -22,6 +22,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::{HeaderName, Method, Request, header};
 use axum::response::{IntoResponse, Json};
 use axum::routing::get;
@@ -87,11 +88,17 @@ pub fn app(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-async fn healthz() -> impl IntoResponse {
+/// Liveness, with the store's state beside it. The status stays 200 when
+/// the store is down: restarting this instance would not bring the store
+/// back, and every instance failing its check at once would take the whole
+/// deployment down with it.
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let store_ok = state.oauth.as_ref().is_none_or(|o| o.store_healthy());
     Json(json!({
         "status": "ok",
         "name": mcp::server::SERVER_NAME,
         "version": mcp::server::SERVER_VERSION,
+        "store": if store_ok { "ok" } else { "unavailable" },
     }))
 }
 

@@ -3,7 +3,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 use crypto_mcp::config::{Command, Config};
+use crypto_mcp::oauth::store::{RedisStore, StoreLimits};
 use crypto_mcp::oauth::{self, AuthMode, OAuth};
+use crypto_mcp::shared::StoreUrl;
+use crypto_mcp::shared::redis::Redis;
 use crypto_mcp::{AppState, Settings, telemetry};
 use tokio::net::TcpListener;
 
@@ -53,7 +56,29 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let store = match config.store_url() {
+        Ok(store) => store,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     telemetry::init(config.log_format);
+    // Before anything is served: an instance that cannot reach the store
+    // its peers use must not start on state of its own.
+    let redis = match &store {
+        StoreUrl::Memory => None,
+        StoreUrl::Redis(url) => {
+            match Redis::connect(url, &config.store_prefix, config.store_ca_file.as_deref()).await {
+                Ok(redis) => Some(redis),
+                Err(error) => {
+                    let why = error.to_string().replace(['\n', '\r'], " ");
+                    eprintln!("error: store {url}: {why}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    };
     let addr = config.bind_addr();
     let listener = match TcpListener::bind(addr).await {
         Ok(listener) => listener,
@@ -71,7 +96,22 @@ async fn main() -> ExitCode {
             None
         }
         AuthMode::Oauth => {
-            match OAuth::new(&config.oauth, &settings.public_url, oauth::system_clock()).await {
+            let built = match &redis {
+                None => {
+                    OAuth::new(&config.oauth, &settings.public_url, oauth::system_clock()).await
+                }
+                Some(redis) => {
+                    let store = RedisStore::new(redis.clone(), StoreLimits::default());
+                    OAuth::with_store(
+                        &config.oauth,
+                        &settings.public_url,
+                        oauth::system_clock(),
+                        std::sync::Arc::new(store),
+                    )
+                    .await
+                }
+            };
+            match built {
                 // Printed once to stderr, never logged: it may hold the
                 // generated admin password.
                 Ok((oauth, startup)) => {
@@ -86,7 +126,7 @@ async fn main() -> ExitCode {
         }
     };
     let state = AppState::new(settings, binance, oauth.clone());
-    tracing::info!(%addr, public_url = %state.settings.public_url, "crypto-mcp listening; MCP endpoint at {}/mcp", state.settings.public_url);
+    tracing::info!(%addr, public_url = %state.settings.public_url, %store, "crypto-mcp listening; MCP endpoint at {}/mcp", state.settings.public_url);
     let served = crypto_mcp::serve(listener, state, shutdown_signal()).await;
     // The last changes (a token refreshed just before SIGTERM) are still
     // only in memory: write them before exiting.

@@ -12,5 +12,7 @@ mod http;
 mod indicators;
 mod market;
 mod oauth;
+#[path = "../support/redis_server.rs"]
+mod redis_server;
 mod shutdown;
 mod stateless;

@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clap::Parser;
 use crypto_mcp::config::{Config, PublicUrl};
-use crypto_mcp::oauth::store::StoreLimits;
+use crypto_mcp::oauth::store::{Store, StoreLimits};
 use crypto_mcp::oauth::{self, OAuth, OAuthArgs};
 use crypto_mcp::{AppState, Settings};
 use reqwest::StatusCode;
@@ -26,17 +26,38 @@ pub const USER: &str = "alice";
 pub const PASSWORD: &str = "correct-horse-battery";
 pub const REDIRECT: &str = "http://127.0.0.1:3000/callback";
 
+/// Seconds added to a start time fixed when the clock is made, so servers
+/// sharing a clock agree on the time.
 #[derive(Clone)]
-pub struct TestClock(Arc<AtomicU64>);
+pub struct TestClock(Arc<AtomicU64>, SystemTime);
+
+enum Backend {
+    Memory(StoreLimits),
+    Shared(Arc<dyn Store>),
+}
+
+impl Default for TestClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 impl TestClock {
+    pub fn new() -> Self {
+        TestClock(Arc::new(AtomicU64::new(0)), SystemTime::now())
+    }
+
     pub fn advance(&self, d: Duration) {
         self.0.fetch_add(d.as_secs(), Ordering::SeqCst);
     }
 }
 
 pub struct TestAuthServer {
+    /// Where this server listens.
     pub base: String,
+    /// Its `PUBLIC_URL` (the same as `base` unless it is one of several
+    /// instances behind one URL).
+    pub public: String,
     pub http: reqwest::Client,
     pub clock: TestClock,
     pub oauth: OAuth,
@@ -121,7 +142,14 @@ impl TestAuthServer {
     }
 
     pub async fn spawn_at(args: OAuthArgs, clock: Option<TestClock>, addr: &str) -> Self {
-        Self::spawn_full(args, clock, addr, &[], StoreLimits::default()).await
+        Self::spawn_full(
+            args,
+            clock,
+            addr,
+            &[],
+            Backend::Memory(StoreLimits::default()),
+        )
+        .await
     }
 
     /// The default server plus extra command-line flags.
@@ -131,14 +159,35 @@ impl TestAuthServer {
             None,
             "127.0.0.1:0",
             flags,
-            StoreLimits::default(),
+            Backend::Memory(StoreLimits::default()),
         )
         .await
     }
 
     /// A server whose store holds at most `limits`.
     pub async fn spawn_with_limits(args: OAuthArgs, limits: StoreLimits) -> Self {
-        Self::spawn_full(args, None, "127.0.0.1:0", &[], limits).await
+        Self::spawn_full(args, None, "127.0.0.1:0", &[], Backend::Memory(limits)).await
+    }
+
+    /// One of several instances on a store they share (Redis), with the
+    /// clock they share. Each instance has its own address; tokens carry
+    /// the `resource` of the URL they were issued for, so the instances
+    /// are given one public URL (`public_url`) as a deployment would be.
+    pub async fn spawn_shared(
+        store: Arc<dyn Store>,
+        clock: TestClock,
+        listener: tokio::net::TcpListener,
+        public_url: &str,
+    ) -> Self {
+        Self::spawn_on(
+            default_args(),
+            clock,
+            listener,
+            public_url,
+            &[],
+            Backend::Shared(store),
+        )
+        .await
     }
 
     async fn spawn_full(
@@ -146,19 +195,35 @@ impl TestAuthServer {
         clock: Option<TestClock>,
         addr: &str,
         flags: &[&str],
-        limits: StoreLimits,
+        backend: Backend,
     ) -> Self {
-        let clock = clock.unwrap_or_else(|| TestClock(Arc::new(AtomicU64::new(0))));
-        let c2 = clock.clone();
-        let base_time = SystemTime::now();
-        let clock_fn: oauth::Clock =
-            Arc::new(move || base_time + Duration::from_secs(c2.0.load(Ordering::SeqCst)));
+        let clock = clock.unwrap_or_default();
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let public_url: PublicUrl = base.parse().unwrap();
-        let (auth, _startup) = OAuth::with_limits(&args, &public_url, clock_fn, limits)
-            .await
-            .expect("oauth setup");
+        Self::spawn_on(args, clock, listener, &base, flags, backend).await
+    }
+
+    async fn spawn_on(
+        args: OAuthArgs,
+        clock: TestClock,
+        listener: tokio::net::TcpListener,
+        public: &str,
+        flags: &[&str],
+        backend: Backend,
+    ) -> Self {
+        let c2 = clock.clone();
+        let base_time = clock.1;
+        let clock_fn: oauth::Clock =
+            Arc::new(move || base_time + Duration::from_secs(c2.0.load(Ordering::SeqCst)));
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let public_url: PublicUrl = public.parse().unwrap();
+        let (auth, _startup) = match backend {
+            Backend::Memory(limits) => {
+                OAuth::with_limits(&args, &public_url, clock_fn, limits).await
+            }
+            Backend::Shared(store) => OAuth::with_store(&args, &public_url, clock_fn, store).await,
+        }
+        .expect("oauth setup");
         // The real application: MCP endpoint behind the bearer check, plus
         // the authorization server, talking to a fake Binance.
         let binance = FakeBinance::start().await;
@@ -166,7 +231,7 @@ impl TestAuthServer {
         let argv = [
             "crypto-mcp",
             "--public-url",
-            &base,
+            public,
             "--binance-base-url",
             &binance_url,
             "--binance-futures-base-url",
@@ -187,6 +252,7 @@ impl TestAuthServer {
         let http = client_from("127.0.0.1");
         TestAuthServer {
             base,
+            public: public.to_owned(),
             http,
             clock,
             oauth: auth,
@@ -237,7 +303,7 @@ impl TestAuthServer {
             ("code_challenge_method".into(), "S256".into()),
             ("state".into(), "st-123".into()),
             ("scope".into(), "mcp:tools".into()),
-            ("resource".into(), self.url("/mcp")),
+            ("resource".into(), format!("{}/mcp", self.public)),
         ]
     }
 
@@ -305,7 +371,13 @@ impl TestAuthServer {
     }
 
     pub async fn approve(&self, page: &Page) -> reqwest::Response {
-        self.post_form(
+        self.approve_with(&self.http, page).await
+    }
+
+    /// Signs in as the test user and approves, from `http`'s browser.
+    pub async fn approve_with(&self, http: &reqwest::Client, page: &Page) -> reqwest::Response {
+        self.post_form_with(
+            http,
             page,
             &[
                 ("username", USER),
@@ -343,7 +415,7 @@ impl TestAuthServer {
     }
 
     pub async fn exchange(&self, client_id: &str, code: &str, p: &Pkce) -> reqwest::Response {
-        let resource = self.url("/mcp");
+        let resource = format!("{}/mcp", self.public);
         self.token(&[
             ("grant_type", "authorization_code"),
             ("code", code),
