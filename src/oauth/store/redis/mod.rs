@@ -27,9 +27,9 @@
 mod cache;
 
 use super::{
-    AccessRec, Admit, ClientRec, CodeRec, Consent, GrantInfo, IDLE_TTL_SECS, Limit, NewTokens,
-    PendingAuth, Revoked, Rotate, RotateReq, Session, Store, StoreError, StoreLimits, StoreResult,
-    TakeCode, UNUSED_TTL_SECS, USED_CODE_MEMORY_SECS, UserRec,
+    AccessRec, Admit, ClientRec, CodeRec, Consent, GrantInfo, IDLE_TTL_SECS, Limit, Mismatch,
+    PendingAuth, Redeem, Redeemed, Revoked, Rotate, RotateReq, Session, Store, StoreError,
+    StoreLimits, StoreResult, UNUSED_TTL_SECS, USED_CODE_MEMORY_SECS, UserRec,
 };
 use crate::oauth::tokens::{TokenHash, random_bytes};
 use crate::shared::redis::Redis;
@@ -58,8 +58,7 @@ struct Scripts {
     take_pending: Script,
     create_session: Script,
     issue_code: Script,
-    take_code: Script,
-    activate_grant: Script,
+    redeem_code: Script,
     rotate_refresh: Script,
     revoke_token: Script,
     revoke_grant: Script,
@@ -86,8 +85,7 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| {
         take_pending: script(include_str!("take_pending.lua")),
         create_session: script(include_str!("create_session.lua")),
         issue_code: script(include_str!("issue_code.lua")),
-        take_code: script(include_str!("take_code.lua")),
-        activate_grant: script(include_str!("activate_grant.lua")),
+        redeem_code: script(include_str!("redeem_code.lua")),
         rotate_refresh: script(include_str!("rotate_refresh.lua")),
         revoke_token: script(include_str!("revoke_token.lua")),
         revoke_grant: script(include_str!("revoke_grant.lua")),
@@ -359,7 +357,6 @@ impl Store for RedisStore {
     async fn issue_code(&self, hash: TokenHash, code: CodeRec) -> StoreResult<()> {
         let mut call = self.call(&SCRIPTS.issue_code);
         call.arg(b64(&hash))
-            .arg(json(&code)?)
             .arg(&code.family)
             .arg(code.expires_at)
             .arg(code.issued_at)
@@ -368,45 +365,43 @@ impl Store for RedisStore {
             .arg(&code.user)
             .arg(&code.client_id)
             .arg(json(&code.scopes)?)
-            .arg(&code.resource);
+            .arg(&code.resource)
+            .arg(&code.redirect_uri)
+            .arg(&code.code_challenge);
         Self::outcome(&self.run(&call).await?)
     }
 
-    async fn take_code(&self, hash: &TokenHash, now: u64) -> StoreResult<TakeCode> {
-        let mut call = self.call(&SCRIPTS.take_code);
-        call.arg(b64(hash)).arg(now);
-        let reply = self.run(&call).await?;
-        match (first(&reply), reply.get(1)) {
-            ("ok", Some(rec)) => Ok(TakeCode::Ok(parse(rec)?)),
-            ("replayed", Some(family)) => {
-                self.access.forget_family(family);
-                Ok(TakeCode::Replayed)
-            }
-            ("invalid", _) => Ok(TakeCode::Invalid),
-            (other, _) => Err(unexpected(other)),
-        }
-    }
-
-    async fn activate_grant(
-        &self,
-        family: &str,
-        tokens: NewTokens,
-        now: u64,
-    ) -> StoreResult<GrantInfo> {
-        let mut call = self.call(&SCRIPTS.activate_grant);
-        call.arg(family)
-            .arg(b64(&tokens.access))
-            .arg(tokens.access_expires_at)
-            .arg(b64(&tokens.refresh))
-            .arg(tokens.refresh_expires_at)
-            .arg(now)
+    async fn redeem_code(&self, hash: &TokenHash, req: Redeem) -> StoreResult<Redeemed> {
+        let mut call = self.call(&SCRIPTS.redeem_code);
+        call.arg(b64(hash))
+            .arg(&req.client_id)
+            .arg(&req.redirect_uri)
+            .arg(req.challenge.as_deref().unwrap_or(""))
+            .arg(req.resource.as_deref().unwrap_or(""))
+            .arg(b64(&req.tokens.access))
+            .arg(req.tokens.access_expires_at)
+            .arg(b64(&req.tokens.refresh))
+            .arg(req.tokens.refresh_expires_at)
+            .arg(req.now)
             .arg(self.limits.access_tokens)
             .arg(self.limits.access_per_grant);
         let reply = self.run(&call).await?;
-        match first(&reply) {
-            "ok" => Self::grant_info(&reply),
-            "unknown" => Err(StoreError::Backend("unknown grant".into())),
-            _ => Self::outcome(&reply).and_then(|()| Err(unexpected("ok without a grant"))),
+        match (first(&reply), reply.get(1).map(String::as_str)) {
+            ("issued", _) => Ok(Redeemed::Issued(Self::grant_info(&reply)?)),
+            ("replayed", Some(family)) => {
+                self.access.forget_family(family);
+                Ok(Redeemed::Replayed)
+            }
+            ("invalid", _) => Ok(Redeemed::Invalid),
+            ("mismatch", Some(what)) => Ok(Redeemed::Mismatch(match what {
+                "client" => Mismatch::Client,
+                "redirect_uri" => Mismatch::RedirectUri,
+                "pkce" => Mismatch::Pkce,
+                "resource" => Mismatch::Resource,
+                other => return Err(unexpected(other)),
+            })),
+            ("full", _) => Err(StoreError::Full),
+            (other, _) => Err(unexpected(other)),
         }
     }
 
