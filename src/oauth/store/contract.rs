@@ -182,7 +182,8 @@ pub async fn expired_codes_are_invalid(make: Make) {
 
 pub async fn a_mismatched_redemption_spends_the_code(make: Make) {
     let s = make(StoreLimits::default());
-    let cases: [(fn(&mut Redeem), Mismatch); 5] = [
+    type Spoil = fn(&mut Redeem);
+    let cases: [(Spoil, Mismatch); 5] = [
         (|r| r.client_id = "c2".into(), Mismatch::Client),
         (|r| r.redirect_uri.push('x'), Mismatch::RedirectUri),
         (|r| r.challenge = Some("y".into()), Mismatch::Pkce),
