@@ -26,32 +26,8 @@ RUNS=${RUNS:-3}
 command -v wrk >/dev/null || apt-get install -y wrk
 command -v python3 >/dev/null || { echo "python3 is needed for the overhead run" >&2; exit 1; }
 
-cargo build --release --quiet --bin crypto-mcp --example fake_binance
-
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -f "${LUA:-}"
-}
-trap cleanup EXIT INT TERM
-
-./target/release/examples/fake_binance --port "$FAKE_PORT" >/dev/null &
-PIDS+=($!)
-BASE="http://127.0.0.1:$FAKE_PORT"
-./target/release/crypto-mcp --auth none --host 127.0.0.1 --port "$APP_PORT" \
-    --binance-base-url "$BASE" --binance-futures-base-url "$BASE" >/dev/null &
-PIDS+=($!)
-
-# Wait (bounded) for both to answer.
-for _ in $(seq 1 100); do
-    if curl -fsS "http://127.0.0.1:$APP_PORT/healthz" >/dev/null 2>&1 \
-        && curl -fsS "$BASE/api/v3/ping" >/dev/null 2>&1; then
-        break
-    fi
-    sleep 0.1
-done
-curl -fsS "http://127.0.0.1:$APP_PORT/healthz" >/dev/null
+. bench/fake_and_server.sh
+start_fake_and_server "$FAKE_PORT" "$APP_PORT"
 
 BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"binance_klines","arguments":{"symbol":"BTCUSDT","interval":"1h","limit":100}}}'
 HEADERS=(-H 'content-type: application/json' -H 'accept: application/json, text/event-stream' -H 'mcp-protocol-version: 2025-11-25')

@@ -1,24 +1,27 @@
 //! A fake Binance on 127.0.0.1 for offline demos and benchmarks.
 //!
 //! ```text
-//! cargo run --example fake_binance -- --port 9900 [--fault SPEC] [--fault-path PATH]
+//! cargo run --example fake_binance -- --port 9900 [--weight-limit N] [--fault SPEC] [--fault-path PATH]
 //! ```
+//! `--weight-limit` enforces N request weight per minute (spot and futures
+//! each) with 429s, as Binance does, and advertises it in `exchangeInfo`.
 //! SPEC is one of `429[:secs]`, `418[:secs]`, `451`, `500`, `slow:MS`,
-//! `hang`, `malformed`, `truncated`; with `--fault-path` it applies to that
-//! path only. Point the server at it with
+//! `hang`, `malformed`, `truncated`, `flood:ROWS`; with `--fault-path` it
+//! applies to that path only. Point the server at it with
 //! `BINANCE_BASE_URL=http://127.0.0.1:9900 BINANCE_FUTURES_BASE_URL=http://127.0.0.1:9900`.
 
-#[path = "../tests/api/fake_binance.rs"]
+#[path = "../tests/api/fake_binance/mod.rs"]
 mod fake_binance;
 
 use std::net::SocketAddr;
 
-use fake_binance::{FakeBinance, Fault};
+use fake_binance::{FakeBinance, FakeOptions, Fault};
 
-const USAGE: &str = "usage: fake_binance [--port N] [--fault 429[:secs]|418[:secs]|451|500|slow:MS|hang|malformed|truncated] [--fault-path PATH]";
+const USAGE: &str = "usage: fake_binance [--port N] [--weight-limit N] [--fault 429[:secs]|418[:secs]|451|500|slow:MS|hang|malformed|truncated|flood:ROWS] [--fault-path PATH]";
 
 struct Args {
     port: u16,
+    weight_limit: Option<u64>,
     fault: Option<Fault>,
     fault_path: Option<String>,
 }
@@ -26,6 +29,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         port: 9900,
+        weight_limit: None,
         fault: None,
         fault_path: None,
     };
@@ -34,6 +38,13 @@ fn parse_args() -> Result<Args, String> {
         let mut value = || words.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
             "--port" => args.port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
+            "--weight-limit" => {
+                args.weight_limit = Some(
+                    value()?
+                        .parse()
+                        .map_err(|e| format!("--weight-limit: {e}"))?,
+                )
+            }
             "--fault" => args.fault = Some(value()?.parse()?),
             "--fault-path" => args.fault_path = Some(value()?),
             "-h" | "--help" => return Err(USAGE.to_owned()),
@@ -52,7 +63,12 @@ async fn main() {
             std::process::exit(2);
         }
     };
-    let fake = match FakeBinance::start_on(SocketAddr::from(([127, 0, 0, 1], args.port))).await {
+    let options = FakeOptions {
+        weight_limit: args.weight_limit,
+        clock: None,
+    };
+    let address = SocketAddr::from(([127, 0, 0, 1], args.port));
+    let fake = match FakeBinance::start_on(address, options).await {
         Ok(fake) => fake,
         Err(e) => {
             eprintln!("cannot listen on 127.0.0.1:{}: {e}", args.port);

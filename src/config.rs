@@ -35,6 +35,37 @@ const MAX_BINANCE_TIMEOUT_MS: u64 = 60_000;
 /// so a hung host leaves time to try the next.
 const MAX_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a client may take to send a complete request head, counted
+/// from when the connection opens or from its first byte after an idle
+/// keep-alive. Real clients send a head in one packet; slowloris clients
+/// dribble it to hold a socket.
+pub const HEADER_READ_TIMEOUT_SECS: u64 = 10;
+/// How long a client may take to send a whole request body once its head is
+/// in. Bodies are at most 1 MiB, so this allows ~100 KiB/s, far below any
+/// real link, and closes bodies left half-sent.
+pub const BODY_READ_TIMEOUT_SECS: u64 = 10;
+/// How long a keep-alive connection may sit between requests, as Apache
+/// and Node keep them: a client making several calls in a row reuses its
+/// connection, and a forgotten one is gone soon. Behind a proxy that pools
+/// connections longer, set it above the proxy's pool timeout so the proxy
+/// never reuses a connection we are closing. Open response streams (SSE)
+/// are busy, never idle.
+pub const IDLE_TIMEOUT_SECS: u64 = 10;
+/// How long a response may make no progress because the client does not
+/// read it. Any byte accepted restarts the clock, so a slow link is fine;
+/// a client that stops reading a large reply would otherwise hold its
+/// connection for good.
+pub const SEND_TIMEOUT_SECS: u64 = 30;
+/// Connections served at once unless `--max-connections` says otherwise:
+/// about 16 KiB each when idle, so a full house fits a 256 MB VM.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1_024;
+/// Descriptors kept free of client connections: the listener, Binance
+/// connections, the state file, logs, the runtime's own.
+pub const RESERVED_DESCRIPTORS: u64 = 128;
+/// Longest timeout an operator may set; past an hour a timeout protects
+/// nothing.
+const MAX_TIMEOUT_SECS: u64 = 3_600;
+
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "crypto-mcp",
@@ -146,6 +177,34 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(MIN_BINANCE_TIMEOUT_MS..=MAX_BINANCE_TIMEOUT_MS))]
     pub binance_timeout_ms: u64,
 
+    /// Most client connections served at once (default 1024, fewer when the
+    /// descriptor limit is lower). At the cap, a new connection replaces the
+    /// one that has waited longest for a request; when every connection is
+    /// busy it waits a moment, then gets a 503.
+    #[arg(long, env = "MCP_MAX_CONNECTIONS",
+          value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: Option<u64>,
+
+    /// Seconds a client may take to send a request head.
+    #[arg(long, env = "MCP_HEADER_READ_TIMEOUT_SECS", default_value_t = HEADER_READ_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds a client may take to send a request body.
+    #[arg(long, env = "MCP_BODY_READ_TIMEOUT_SECS", default_value_t = BODY_READ_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    pub body_read_timeout_secs: u64,
+
+    /// Seconds a keep-alive connection may wait for its next request.
+    #[arg(long, env = "MCP_IDLE_TIMEOUT_SECS", default_value_t = IDLE_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    pub idle_timeout_secs: u64,
+
+    /// Seconds a response may wait for the client to read any of it.
+    #[arg(long, env = "MCP_SEND_TIMEOUT_SECS", default_value_t = SEND_TIMEOUT_SECS,
+          value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_SECS))]
+    pub send_timeout_secs: u64,
+
     /// Log output format: `text` or `json`. Verbosity comes from RUST_LOG.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -193,6 +252,18 @@ impl Config {
         }
     }
 
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            max_connections: self
+                .max_connections
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs),
+            send_timeout: Duration::from_secs(self.send_timeout_secs),
+        }
+    }
+
     /// The Binance client, configured from the `--binance-*` flags.
     pub fn binance_client(&self) -> Result<BinanceClient, String> {
         let request_timeout = Duration::from_millis(self.binance_timeout_ms);
@@ -204,6 +275,40 @@ impl Config {
             ..BinanceConfig::default()
         })
         .map_err(|e| format!("--binance-base-url / --binance-futures-base-url: {e}"))
+    }
+}
+
+/// The listener's limits, from the connection flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// `None`: [`DEFAULT_MAX_CONNECTIONS`], within the descriptor limit.
+    pub max_connections: Option<usize>,
+    pub header_read_timeout: Duration,
+    pub body_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub send_timeout: Duration,
+}
+
+impl ConnectionLimits {
+    /// The connection cap for a process allowed `descriptors` open files.
+    pub fn cap(&self, descriptors: u64) -> usize {
+        let room = usize::try_from(descriptors.saturating_sub(RESERVED_DESCRIPTORS).max(1))
+            .unwrap_or(usize::MAX);
+        self.max_connections
+            .unwrap_or(DEFAULT_MAX_CONNECTIONS)
+            .min(room)
+    }
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: None,
+            header_read_timeout: Duration::from_secs(HEADER_READ_TIMEOUT_SECS),
+            body_read_timeout: Duration::from_secs(BODY_READ_TIMEOUT_SECS),
+            idle_timeout: Duration::from_secs(IDLE_TIMEOUT_SECS),
+            send_timeout: Duration::from_secs(SEND_TIMEOUT_SECS),
+        }
     }
 }
 
@@ -423,6 +528,46 @@ mod tests {
         let e = c.store_url().unwrap_err();
         assert!(e.contains("--store") && !e.contains("hunter2"), "{e}");
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_flags_and_bounds() {
+        let limits = parse(&[]).expect("defaults").connection_limits();
+        assert_eq!(limits, ConnectionLimits::default());
+        assert_eq!(limits.cap(1_048_576), DEFAULT_MAX_CONNECTIONS);
+        // A low descriptor limit lowers the cap, never to zero.
+        assert_eq!(limits.cap(1_024), 1_024 - RESERVED_DESCRIPTORS as usize);
+        assert_eq!(limits.cap(10), 1);
+        let config = parse(&[
+            "--max-connections",
+            "5000",
+            "--header-read-timeout-secs",
+            "2",
+            "--body-read-timeout-secs",
+            "3",
+            "--idle-timeout-secs",
+            "4",
+            "--send-timeout-secs",
+            "5",
+        ])
+        .expect("parses");
+        let limits = config.connection_limits();
+        assert_eq!(limits.cap(1_048_576), 5_000);
+        assert_eq!(limits.cap(2_000), 2_000 - RESERVED_DESCRIPTORS as usize);
+        assert_eq!(limits.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(limits.body_read_timeout, Duration::from_secs(3));
+        assert_eq!(limits.idle_timeout, Duration::from_secs(4));
+        assert_eq!(limits.send_timeout, Duration::from_secs(5));
+        for (flag, bad) in [
+            ("--max-connections", "0"),
+            ("--header-read-timeout-secs", "0"),
+            ("--body-read-timeout-secs", "86400"),
+            ("--idle-timeout-secs", "soon"),
+            ("--send-timeout-secs", "3601"),
+        ] {
+            let error = parse(&[flag, bad]).expect_err(bad);
+            assert!(error.to_string().contains(flag), "{error}");
+        }
     }
 
     #[test]

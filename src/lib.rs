@@ -1,15 +1,18 @@
 //! crypto-mcp: a remote MCP server for crypto market data.
 //!
 //! [`app`] builds the one axum router (MCP endpoint, OAuth authorization
-//! server, health check, shared layers) around an [`AppState`]; [`serve`] runs it on a listener the
-//! caller bound, so tests can bind port 0.
+//! server, health check, shared layers) around an [`AppState`]; [`serve`]
+//! (in [`listener`]) runs it on a listener the caller bound, so tests can
+//! bind port 0, with connection timeouts and a connection cap.
 
 pub mod analysis;
 pub mod apps;
+pub mod assets;
 pub mod binance;
 pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod listener;
 pub mod market;
 pub mod mcp;
 pub mod oauth;
@@ -18,7 +21,6 @@ pub mod state;
 pub mod telemetry;
 pub mod tools;
 
-use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
@@ -27,12 +29,12 @@ use axum::http::{HeaderName, Method, Request, header};
 use axum::response::{IntoResponse, Json};
 use axum::routing::get;
 use serde_json::json;
-use tokio::net::TcpListener;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+pub use listener::serve;
 pub use state::{AppState, Settings};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -88,36 +90,48 @@ pub fn app(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
 }
 
-/// Liveness, with the store's state beside it. The status stays 200 when
-/// the store is down: restarting this instance would not bring the store
-/// back, and every instance failing its check at once would take the whole
-/// deployment down with it.
+/// Liveness, plus the Binance weight budget per host (`used` and `planned`
+/// of `limit` this minute), so an operator sees how close the server runs
+/// to Binance's limits, and the store's state (`ok` or `unavailable`).
+/// Hosts are shown without any path or credentials. The status stays 200
+/// when the store is down: restarting this instance would not bring the
+/// store back, and every instance failing its check at once would take the
+/// whole deployment down with it.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let store_ok = state.oauth.as_ref().is_none_or(|o| o.store_healthy());
+    let binance: Vec<_> = state
+        .binance
+        .host_status()
+        .into_iter()
+        .map(|host| {
+            let name = url::Url::parse(&host.base_url)
+                .ok()
+                .and_then(|url| {
+                    Some(format!(
+                        "{}:{}",
+                        url.host_str()?,
+                        url.port_or_known_default()?
+                    ))
+                })
+                .unwrap_or_default();
+            json!({
+                "host": name,
+                "market": host.market,
+                "used": host.budget.used,
+                "planned": host.budget.planned,
+                "limit": host.budget.limit,
+                "limit_from_exchange_info": host.budget.limit_from_exchange_info,
+                "active_callers": host.budget.active_callers,
+                "blocked_for_s": host.blocked_for.map(|left| left.as_secs()),
+                "region_blocked": host.region_blocked,
+            })
+        })
+        .collect();
     Json(json!({
         "status": "ok",
         "name": mcp::server::SERVER_NAME,
         "version": mcp::server::SERVER_VERSION,
         "store": if store_ok { "ok" } else { "unavailable" },
+        "binance": binance,
     }))
-}
-
-/// Serves until `shutdown` resolves, then stops accepting, tells streams to
-/// end and waits for in-flight requests to finish.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let stopping = state.clone();
-    // Peer addresses feed the login and registration throttles.
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        stopping.begin_shutdown();
-    })
-    .await
 }

@@ -13,7 +13,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::apps::AppDomain;
 use crate::binance::BinanceClient;
-use crate::config::{Config, PublicUrl};
+use crate::config::{Config, ConnectionLimits, PublicUrl};
 use crate::mcp::catalog::Catalog;
 use crate::mcp::guard::{HostPolicy, OriginPolicy};
 use crate::mcp::session::SessionStore;
@@ -33,6 +33,8 @@ pub struct Settings {
     pub anonymous_discovery: bool,
     /// See `--app-domain` and [`crate::apps::AppDomain`].
     pub app_domain: Option<AppDomain>,
+    /// See [`crate::listener`].
+    pub connections: ConnectionLimits,
 }
 
 impl Settings {
@@ -43,6 +45,7 @@ impl Settings {
             hosts: HostPolicy::new(&public_url, &config.allowed_hosts),
             anonymous_discovery: config.anonymous_discovery,
             app_domain: config.app_domain.clone(),
+            connections: config.connection_limits(),
             public_url,
         }
     }

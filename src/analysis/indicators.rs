@@ -177,6 +177,45 @@ fn none(len: usize) -> Series {
     vec![None; len]
 }
 
+/// An indicator's output when it never warms up: every series all `None`.
+trait Unwarmed {
+    fn unwarmed(len: usize) -> Self;
+}
+
+impl Unwarmed for Series {
+    fn unwarmed(len: usize) -> Self {
+        none(len)
+    }
+}
+
+/// Each multi-series output, all `None`: one impl per struct, written once.
+macro_rules! unwarmed {
+    ($($output:ident { $($series:ident),+ })+) => {$(
+        impl Unwarmed for $output {
+            fn unwarmed(len: usize) -> Self {
+                Self { $($series: none(len)),+ }
+            }
+        }
+    )+};
+}
+
+unwarmed! {
+    Macd { macd, signal, histogram }
+    Bands { upper, middle, lower }
+    Stoch { k, d }
+    Adx { adx, plus_di, minus_di }
+}
+
+/// `compute(lookback)` when the parameters are valid (`lookback` is `Some`)
+/// and `len` inputs outlast the warm-up; all `None` otherwise. The one place
+/// the invalid-parameter rule of this module is applied.
+fn warmed<T: Unwarmed>(lookback: Option<usize>, len: usize, compute: impl FnOnce(usize) -> T) -> T {
+    match lookback.filter(|&lb| lb < len) {
+        Some(lb) => compute(lb),
+        None => T::unwarmed(len),
+    }
+}
+
 /// Pads `values`, which start at index `lookback` of the input, back to `len`.
 fn aligned(len: usize, lookback: usize, values: impl IntoIterator<Item = f64>) -> Series {
     let mut out = Vec::with_capacity(len);
@@ -246,97 +285,91 @@ fn typical(bar: &Bar) -> f64 {
 
 /// Simple moving average (TA-Lib `SMA`).
 pub fn sma(values: &[f64], period: usize) -> Series {
-    match sma_lookback(period) {
-        Some(lb) if lb < values.len() => aligned(values.len(), lb, sma_raw(values, period)),
-        _ => none(values.len()),
-    }
+    warmed(sma_lookback(period), values.len(), |lb| {
+        aligned(values.len(), lb, sma_raw(values, period))
+    })
 }
 
 /// Exponential moving average (TA-Lib `EMA`): seeded with the SMA of the first
 /// `period` values, `k = 2 / (period + 1)`.
 pub fn ema(values: &[f64], period: usize) -> Series {
-    match ema_lookback(period) {
-        Some(lb) if lb < values.len() => {
-            aligned(values.len(), lb, ema_raw(values, period, ema_k(period), lb))
-        }
-        _ => none(values.len()),
-    }
+    warmed(ema_lookback(period), values.len(), |lb| {
+        aligned(values.len(), lb, ema_raw(values, period, ema_k(period), lb))
+    })
 }
 
 /// Linearly weighted moving average (TA-Lib `WMA`): the newest value weighs `period`,
 /// the oldest 1.
 pub fn wma(values: &[f64], period: usize) -> Series {
-    let Some(lb) = wma_lookback(period).filter(|&lb| lb < values.len()) else {
-        return none(values.len());
-    };
-    // TA-Lib keeps the weighted sum and the plain sum of the window and slides both,
-    // which is O(1) per value; the operation order below is its.
-    let divider = (period * (period + 1) / 2) as f64;
-    let weight = period as f64;
-    let mut period_sub = 0.0;
-    let mut period_sum = 0.0;
-    for (i, &x) in values[..lb].iter().enumerate() {
-        period_sub += x;
-        period_sum += x * (i + 1) as f64;
-    }
-    let mut trailing_value = 0.0;
-    let mut out = Vec::with_capacity(values.len() - lb);
-    for (&x, &trailing) in values[lb..].iter().zip(values) {
-        period_sub += x;
-        period_sub -= trailing_value;
-        period_sum += x * weight;
-        trailing_value = trailing;
-        out.push(period_sum / divider);
-        period_sum -= period_sub;
-    }
-    aligned(values.len(), lb, out)
+    warmed(wma_lookback(period), values.len(), |lb| {
+        // TA-Lib keeps the weighted sum and the plain sum of the window and slides both,
+        // which is O(1) per value; the operation order below is its.
+        let divider = (period * (period + 1) / 2) as f64;
+        let weight = period as f64;
+        let mut period_sub = 0.0;
+        let mut period_sum = 0.0;
+        for (i, &x) in values[..lb].iter().enumerate() {
+            period_sub += x;
+            period_sum += x * (i + 1) as f64;
+        }
+        let mut trailing_value = 0.0;
+        let mut out = Vec::with_capacity(values.len() - lb);
+        for (&x, &trailing) in values[lb..].iter().zip(values) {
+            period_sub += x;
+            period_sub -= trailing_value;
+            period_sum += x * weight;
+            trailing_value = trailing;
+            out.push(period_sum / divider);
+            period_sum -= period_sub;
+        }
+        aligned(values.len(), lb, out)
+    })
 }
 
 /// Relative strength index with Wilder's smoothing (TA-Lib `RSI`). A window with no
 /// movement at all (average gain + loss exactly 0) reads 0, as in TA-Lib; any
 /// movement counts, however small the price, so sub-cent coins work.
 pub fn rsi(values: &[f64], period: usize) -> Series {
-    let Some(lb) = rsi_lookback(period).filter(|&lb| lb < values.len()) else {
-        return none(values.len());
-    };
-    let n = period as f64;
-    let n1 = (period - 1) as f64;
-    let value = |gain: f64, loss: f64| {
-        let total = gain + loss;
-        if total == 0.0 {
-            0.0
-        } else {
-            100.0 * (gain / total)
-        }
-    };
-    let mut gain = 0.0;
-    let mut loss = 0.0;
-    for w in values[..=period].windows(2) {
-        let change = w[1] - w[0];
-        if change < 0.0 {
-            loss -= change;
-        } else {
-            gain += change;
-        }
-    }
-    loss /= n;
-    gain /= n;
-    let mut out = Vec::with_capacity(values.len() - lb);
-    out.push(value(gain, loss));
-    for w in values[period..].windows(2) {
-        let change = w[1] - w[0];
-        loss *= n1;
-        gain *= n1;
-        if change < 0.0 {
-            loss -= change;
-        } else {
-            gain += change;
+    warmed(rsi_lookback(period), values.len(), |lb| {
+        let n = period as f64;
+        let n1 = (period - 1) as f64;
+        let value = |gain: f64, loss: f64| {
+            let total = gain + loss;
+            if total == 0.0 {
+                0.0
+            } else {
+                100.0 * (gain / total)
+            }
+        };
+        let mut gain = 0.0;
+        let mut loss = 0.0;
+        for w in values[..=period].windows(2) {
+            add_change(w[1] - w[0], &mut gain, &mut loss);
         }
         loss /= n;
         gain /= n;
+        let mut out = Vec::with_capacity(values.len() - lb);
         out.push(value(gain, loss));
+        for w in values[period..].windows(2) {
+            loss *= n1;
+            gain *= n1;
+            add_change(w[1] - w[0], &mut gain, &mut loss);
+            loss /= n;
+            gain /= n;
+            out.push(value(gain, loss));
+        }
+        aligned(values.len(), lb, out)
+    })
+}
+
+/// Adds a close-to-close change to the gains, or a fall to the losses, with
+/// TA-Lib's operations (`loss -= change`).
+fn add_change(change: f64, gain: &mut f64, loss: &mut f64) {
+    if change < 0.0 {
+        *loss -= change;
+    } else {
+        *gain += change;
     }
-    aligned(values.len(), lb, out)
 }
 
 /// Moving average convergence/divergence (TA-Lib `MACD`). If `slow < fast` the two
@@ -344,29 +377,24 @@ pub fn rsi(values: &[f64], period: usize) -> Series {
 /// fast EMA here is *not* `ema(values, fast)` during the first few dozen values.
 pub fn macd(values: &[f64], fast: usize, slow: usize, signal: usize) -> Macd {
     let len = values.len();
-    let Some(lb) = macd_lookback(fast, slow, signal).filter(|&lb| lb < len) else {
-        return Macd {
-            macd: none(len),
-            signal: none(len),
-            histogram: none(len),
+    warmed(macd_lookback(fast, slow, signal), len, |lb| {
+        let (fast, slow) = if slow < fast {
+            (slow, fast)
+        } else {
+            (fast, slow)
         };
-    };
-    let (fast, slow) = if slow < fast {
-        (slow, fast)
-    } else {
-        (fast, slow)
-    };
-    let start = slow - 1;
-    let slow_ema = ema_raw(values, slow, ema_k(slow), start);
-    let fast_ema = ema_raw(values, fast, ema_k(fast), start);
-    let line: Vec<f64> = fast_ema.iter().zip(&slow_ema).map(|(f, s)| f - s).collect();
-    let signal_line = ema_raw(&line, signal, ema_k(signal), signal - 1);
-    let line = &line[signal - 1..];
-    Macd {
-        macd: aligned(len, lb, line.iter().copied()),
-        signal: aligned(len, lb, signal_line.iter().copied()),
-        histogram: aligned(len, lb, line.iter().zip(&signal_line).map(|(m, s)| m - s)),
-    }
+        let start = slow - 1;
+        let slow_ema = ema_raw(values, slow, ema_k(slow), start);
+        let fast_ema = ema_raw(values, fast, ema_k(fast), start);
+        let line: Vec<f64> = fast_ema.iter().zip(&slow_ema).map(|(f, s)| f - s).collect();
+        let signal_line = ema_raw(&line, signal, ema_k(signal), signal - 1);
+        let line = &line[signal - 1..];
+        Macd {
+            macd: aligned(len, lb, line.iter().copied()),
+            signal: aligned(len, lb, signal_line.iter().copied()),
+            histogram: aligned(len, lb, line.iter().zip(&signal_line).map(|(m, s)| m - s)),
+        }
+    })
 }
 
 /// Bollinger Bands (TA-Lib `BBANDS` with an SMA middle): `middle ± k * σ`, σ being the
@@ -381,86 +409,80 @@ pub fn macd(values: &[f64], fast: usize, slow: usize, signal: usize) -> Macd {
 /// `k` is an invalid parameter.
 pub fn bbands(values: &[f64], period: usize, k: f64) -> Bands {
     let len = values.len();
-    let Some(lb) = bbands_lookback(period).filter(|&lb| lb < len && k.is_finite()) else {
-        return Bands {
-            upper: none(len),
-            middle: none(len),
-            lower: none(len),
-        };
-    };
-    let middle = sma_raw(values, period);
-    let n = period as f64;
-    let mut upper = Vec::with_capacity(middle.len());
-    let mut lower = Vec::with_capacity(middle.len());
-    for (window, &mean) in values.windows(period).zip(&middle) {
-        let variance = window.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
-        let sd = if variance > 0.0 { variance.sqrt() } else { 0.0 };
-        let width = sd * k;
-        upper.push(mean + width);
-        lower.push(mean - width);
-    }
-    Bands {
-        upper: aligned(len, lb, upper),
-        middle: aligned(len, lb, middle),
-        lower: aligned(len, lb, lower),
-    }
+    warmed(
+        bbands_lookback(period).filter(|_| k.is_finite()),
+        len,
+        |lb| {
+            let middle = sma_raw(values, period);
+            let n = period as f64;
+            let mut upper = Vec::with_capacity(middle.len());
+            let mut lower = Vec::with_capacity(middle.len());
+            for (window, &mean) in values.windows(period).zip(&middle) {
+                let variance = window.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n;
+                let sd = if variance > 0.0 { variance.sqrt() } else { 0.0 };
+                let width = sd * k;
+                upper.push(mean + width);
+                lower.push(mean - width);
+            }
+            Bands {
+                upper: aligned(len, lb, upper),
+                middle: aligned(len, lb, middle),
+                lower: aligned(len, lb, lower),
+            }
+        },
+    )
 }
 
 /// Average true range with Wilder's smoothing (TA-Lib `ATR`): the first value, at
 /// index `period`, is the plain mean of the true ranges of bars `1..=period`.
 /// `period == 1` gives the true range itself, as TA-Lib's `TRANGE`.
 pub fn atr(bars: &[Bar], period: usize) -> Series {
-    let Some(lb) = atr_lookback(period).filter(|&lb| lb < bars.len()) else {
-        return none(bars.len());
-    };
-    let ranges: Vec<f64> = bars
-        .windows(2)
-        .map(|w| true_range(&w[1], w[0].close))
-        .collect();
-    let n = period as f64;
-    let n1 = (period - 1) as f64;
-    let mut prev = sma_raw(&ranges[..period], period)[0];
-    let mut out = Vec::with_capacity(ranges.len() + 1 - period);
-    out.push(prev);
-    for &tr in &ranges[period..] {
-        prev *= n1;
-        prev += tr;
-        prev /= n;
+    warmed(atr_lookback(period), bars.len(), |lb| {
+        let ranges: Vec<f64> = bars
+            .windows(2)
+            .map(|w| true_range(&w[1], w[0].close))
+            .collect();
+        let n = period as f64;
+        let n1 = (period - 1) as f64;
+        let mut prev = sma_raw(&ranges[..period], period)[0];
+        let mut out = Vec::with_capacity(ranges.len() + 1 - period);
         out.push(prev);
-    }
-    aligned(bars.len(), lb, out)
+        for &tr in &ranges[period..] {
+            prev *= n1;
+            prev += tr;
+            prev /= n;
+            out.push(prev);
+        }
+        aligned(bars.len(), lb, out)
+    })
 }
 
 /// Slow stochastic (TA-Lib `STOCH` with SMA smoothing for both %K and %D; TA-Lib's
 /// defaults are 5, 3, 3). A window with `highest == lowest` has a fast %K of 0.
 pub fn stoch(bars: &[Bar], fastk: usize, slowk: usize, slowd: usize) -> Stoch {
     let len = bars.len();
-    let Some(lb) = stoch_lookback(fastk, slowk, slowd).filter(|&lb| lb < len) else {
-        return Stoch {
-            k: none(len),
-            d: none(len),
-        };
-    };
-    // Windows are short (a handful of bars), so rescanning each one is cheaper than
-    // maintaining a monotonic deque, and yields the same extremes TA-Lib tracks.
-    let fast: Vec<f64> = bars
-        .windows(fastk)
-        .map(|w| {
-            let lowest = w.iter().map(|b| b.low).fold(f64::INFINITY, f64::min);
-            let highest = w.iter().map(|b| b.high).fold(f64::NEG_INFINITY, f64::max);
-            let diff = (highest - lowest) / 100.0;
-            match w.last() {
-                Some(last) if diff != 0.0 => (last.close - lowest) / diff,
-                _ => 0.0,
-            }
-        })
-        .collect();
-    let k = sma_raw(&fast, slowk);
-    let d = sma_raw(&k, slowd);
-    Stoch {
-        k: aligned(len, lb, k[slowd - 1..].iter().copied()),
-        d: aligned(len, lb, d),
-    }
+    warmed(stoch_lookback(fastk, slowk, slowd), len, |lb| {
+        // Windows are short (a handful of bars), so rescanning each one is cheaper than
+        // maintaining a monotonic deque, and yields the same extremes TA-Lib tracks.
+        let fast: Vec<f64> = bars
+            .windows(fastk)
+            .map(|w| {
+                let lowest = w.iter().map(|b| b.low).fold(f64::INFINITY, f64::min);
+                let highest = w.iter().map(|b| b.high).fold(f64::NEG_INFINITY, f64::max);
+                let diff = (highest - lowest) / 100.0;
+                match w.last() {
+                    Some(last) if diff != 0.0 => (last.close - lowest) / diff,
+                    _ => 0.0,
+                }
+            })
+            .collect();
+        let k = sma_raw(&fast, slowk);
+        let d = sma_raw(&k, slowd);
+        Stoch {
+            k: aligned(len, lb, k[slowd - 1..].iter().copied()),
+            d: aligned(len, lb, d),
+        }
+    })
 }
 
 /// On-balance volume (TA-Lib `OBV`): starts at the first bar's volume, then adds or
@@ -514,79 +536,74 @@ pub fn vwap(bars: &[Bar]) -> Series {
 /// ADX values unchanged.
 pub fn adx(bars: &[Bar], period: usize) -> Adx {
     let len = bars.len();
-    if di_lookback(period).is_none_or(|lb| lb >= len) {
-        return Adx {
-            adx: none(len),
-            plus_di: none(len),
-            minus_di: none(len),
-        };
-    }
-    let adx_lb = 2 * period - 1;
-    let n = period as f64;
-    let n1 = (period - 1) as f64;
-    let mut adx = none(len);
-    let mut plus_di = none(len);
-    let mut minus_di = none(len);
-    let mut plus_dm = 0.0;
-    let mut minus_dm = 0.0;
-    let mut tr = 0.0;
-    let mut sum_dx = 0.0;
-    let mut prev_adx = 0.0;
-    for (i, w) in bars.windows(2).enumerate() {
-        let today = i + 1;
-        let (prev, bar) = (&w[0], &w[1]);
-        let diff_p = bar.high - prev.high;
-        let diff_m = prev.low - bar.low;
-        let range = true_range(bar, prev.close);
-        if today < period {
+    warmed(di_lookback(period), len, |_| {
+        let adx_lb = 2 * period - 1;
+        let n = period as f64;
+        let n1 = (period - 1) as f64;
+        let mut adx = none(len);
+        let mut plus_di = none(len);
+        let mut minus_di = none(len);
+        let mut plus_dm = 0.0;
+        let mut minus_dm = 0.0;
+        let mut tr = 0.0;
+        let mut sum_dx = 0.0;
+        let mut prev_adx = 0.0;
+        for (i, w) in bars.windows(2).enumerate() {
+            let today = i + 1;
+            let (prev, bar) = (&w[0], &w[1]);
+            let diff_p = bar.high - prev.high;
+            let diff_m = prev.low - bar.low;
+            let range = true_range(bar, prev.close);
+            if today < period {
+                if diff_m > 0.0 && diff_p < diff_m {
+                    minus_dm += diff_m;
+                } else if diff_p > 0.0 && diff_p > diff_m {
+                    plus_dm += diff_p;
+                }
+                tr += range;
+                continue;
+            }
+            minus_dm -= minus_dm / n;
+            plus_dm -= plus_dm / n;
             if diff_m > 0.0 && diff_p < diff_m {
                 minus_dm += diff_m;
             } else if diff_p > 0.0 && diff_p > diff_m {
                 plus_dm += diff_p;
             }
-            tr += range;
-            continue;
-        }
-        minus_dm -= minus_dm / n;
-        plus_dm -= plus_dm / n;
-        if diff_m > 0.0 && diff_p < diff_m {
-            minus_dm += diff_m;
-        } else if diff_p > 0.0 && diff_p > diff_m {
-            plus_dm += diff_p;
-        }
-        tr = tr - tr / n + range;
-        let mut dx = None;
-        let (pdi, mdi) = if tr == 0.0 {
-            (0.0, 0.0)
-        } else {
-            let mdi = 100.0 * (minus_dm / tr);
-            let pdi = 100.0 * (plus_dm / tr);
-            let total = mdi + pdi;
-            if total != 0.0 {
-                dx = Some(100.0 * ((mdi - pdi).abs() / total));
+            tr = tr - tr / n + range;
+            let mut dx = None;
+            let (pdi, mdi) = if tr == 0.0 {
+                (0.0, 0.0)
+            } else {
+                let mdi = 100.0 * (minus_dm / tr);
+                let pdi = 100.0 * (plus_dm / tr);
+                let total = mdi + pdi;
+                if total != 0.0 {
+                    dx = Some(100.0 * ((mdi - pdi).abs() / total));
+                }
+                (pdi, mdi)
+            };
+            plus_di[today] = Some(pdi);
+            minus_di[today] = Some(mdi);
+            if today < adx_lb {
+                sum_dx += dx.unwrap_or(0.0);
+            } else if today == adx_lb {
+                sum_dx += dx.unwrap_or(0.0);
+                prev_adx = sum_dx / n;
+                adx[today] = Some(prev_adx);
+            } else {
+                if let Some(dx) = dx {
+                    prev_adx = (prev_adx * n1 + dx) / n;
+                }
+                adx[today] = Some(prev_adx);
             }
-            (pdi, mdi)
-        };
-        plus_di[today] = Some(pdi);
-        minus_di[today] = Some(mdi);
-        if today < adx_lb {
-            sum_dx += dx.unwrap_or(0.0);
-        } else if today == adx_lb {
-            sum_dx += dx.unwrap_or(0.0);
-            prev_adx = sum_dx / n;
-            adx[today] = Some(prev_adx);
-        } else {
-            if let Some(dx) = dx {
-                prev_adx = (prev_adx * n1 + dx) / n;
-            }
-            adx[today] = Some(prev_adx);
         }
-    }
-    Adx {
-        adx,
-        plus_di,
-        minus_di,
-    }
+        Adx {
+            adx,
+            plus_di,
+            minus_di,
+        }
+    })
 }
 
 /// Money flow index (TA-Lib `MFI`).
@@ -596,65 +613,64 @@ pub fn adx(bars: &[Bar], period: usize) -> Adx {
 /// reads 0 (and its running sums are reset to exactly 0), and the ratio is clamped
 /// into 0..=100 against drift in the running sums.
 pub fn mfi(bars: &[Bar], period: usize) -> Series {
-    let Some(lb) = mfi_lookback(period).filter(|&lb| lb < bars.len()) else {
-        return none(bars.len());
-    };
-    let mut positive = vec![0.0; period];
-    let mut negative = vec![0.0; period];
-    let mut pos_sum = 0.0;
-    let mut neg_sum = 0.0;
-    let mut null_run = 0;
-    let mut prev_price = typical(&bars[0]);
-    let mut out = Vec::with_capacity(bars.len() - lb);
-    for (i, bar) in bars[1..].iter().enumerate() {
-        let slot = i % period;
-        // The window is full from the `period`-th flow on: drop the oldest first.
-        if i >= period {
-            pos_sum -= positive[slot];
-            neg_sum -= negative[slot];
-        }
-        let price = typical(bar);
-        let change = price - prev_price;
-        let scale = price.abs() + prev_price.abs();
-        prev_price = price;
-        let flow = if change.abs() <= TA_EPSILON * scale {
-            0.0
-        } else {
-            price * bar.volume
-        };
-        let (pos, neg) = if change < 0.0 {
-            (0.0, flow)
-        } else {
-            (flow, 0.0)
-        };
-        positive[slot] = pos;
-        negative[slot] = neg;
-        pos_sum += pos;
-        neg_sum += neg;
-        null_run = if flow == 0.0 { null_run + 1 } else { 0 };
-        if null_run >= period {
-            null_run = period;
-            pos_sum = 0.0;
-            neg_sum = 0.0;
-        }
-        if i + 1 >= period {
-            let total = pos_sum + neg_sum;
-            // Written out rather than `clamp`, which panics when `total` is NaN.
-            let pos = if pos_sum < 0.0 {
+    warmed(mfi_lookback(period), bars.len(), |lb| {
+        let mut positive = vec![0.0; period];
+        let mut negative = vec![0.0; period];
+        let mut pos_sum = 0.0;
+        let mut neg_sum = 0.0;
+        let mut null_run = 0;
+        let mut prev_price = typical(&bars[0]);
+        let mut out = Vec::with_capacity(bars.len() - lb);
+        for (i, bar) in bars[1..].iter().enumerate() {
+            let slot = i % period;
+            // The window is full from the `period`-th flow on: drop the oldest first.
+            if i >= period {
+                pos_sum -= positive[slot];
+                neg_sum -= negative[slot];
+            }
+            let price = typical(bar);
+            let change = price - prev_price;
+            let scale = price.abs() + prev_price.abs();
+            prev_price = price;
+            let flow = if change.abs() <= TA_EPSILON * scale {
                 0.0
-            } else if pos_sum > total {
-                total
             } else {
-                pos_sum
+                price * bar.volume
             };
-            out.push(if total <= 0.0 {
-                0.0
+            let (pos, neg) = if change < 0.0 {
+                (0.0, flow)
             } else {
-                100.0 * (pos / total)
-            });
+                (flow, 0.0)
+            };
+            positive[slot] = pos;
+            negative[slot] = neg;
+            pos_sum += pos;
+            neg_sum += neg;
+            null_run = if flow == 0.0 { null_run + 1 } else { 0 };
+            if null_run >= period {
+                null_run = period;
+                pos_sum = 0.0;
+                neg_sum = 0.0;
+            }
+            if i + 1 >= period {
+                let total = pos_sum + neg_sum;
+                // Written out rather than `clamp`, which panics when `total` is NaN.
+                let pos = if pos_sum < 0.0 {
+                    0.0
+                } else if pos_sum > total {
+                    total
+                } else {
+                    pos_sum
+                };
+                out.push(if total <= 0.0 {
+                    0.0
+                } else {
+                    100.0 * (pos / total)
+                });
+            }
         }
-    }
-    aligned(bars.len(), lb, out)
+        aligned(bars.len(), lb, out)
+    })
 }
 
 /// Commodity channel index (TA-Lib `CCI`): `(tp - mean) / (0.015 * mean deviation)`
@@ -665,31 +681,30 @@ pub fn mfi(bars: &[Bar], period: usize) -> Series {
 /// The window is kept the way TA-Lib keeps it, a ring buffer indexed by
 /// `bar % period` and summed in slot order, so the rounding matches too.
 pub fn cci(bars: &[Bar], period: usize) -> Series {
-    let Some(lb) = cci_lookback(period).filter(|&lb| lb < bars.len()) else {
-        return none(bars.len());
-    };
-    let n = period as f64;
-    let mut ring = vec![0.0; period];
-    for (i, bar) in bars[..lb].iter().enumerate() {
-        ring[i % period] = typical(bar);
-    }
-    let mut out = Vec::with_capacity(bars.len() - lb);
-    for (i, bar) in bars.iter().enumerate().skip(lb) {
-        let last = typical(bar);
-        ring[i % period] = last;
-        let mean = ring.iter().sum::<f64>() / n;
-        let deviation = ring.iter().map(|x| (x - mean).abs()).sum::<f64>() / n;
-        let distance = last - mean;
-        // "Is this window flat?" is asked relative to the price level, so the answer
-        // does not depend on how the instrument is quoted.
-        let flat = |v: f64| v.abs() <= TA_EPSILON * mean.abs();
-        out.push(if !flat(distance) && !flat(deviation) {
-            distance / (0.015 * deviation)
-        } else {
-            0.0
-        });
-    }
-    aligned(bars.len(), lb, out)
+    warmed(cci_lookback(period), bars.len(), |lb| {
+        let n = period as f64;
+        let mut ring = vec![0.0; period];
+        for (i, bar) in bars[..lb].iter().enumerate() {
+            ring[i % period] = typical(bar);
+        }
+        let mut out = Vec::with_capacity(bars.len() - lb);
+        for (i, bar) in bars.iter().enumerate().skip(lb) {
+            let last = typical(bar);
+            ring[i % period] = last;
+            let mean = ring.iter().sum::<f64>() / n;
+            let deviation = ring.iter().map(|x| (x - mean).abs()).sum::<f64>() / n;
+            let distance = last - mean;
+            // "Is this window flat?" is asked relative to the price level, so the answer
+            // does not depend on how the instrument is quoted.
+            let flat = |v: f64| v.abs() <= TA_EPSILON * mean.abs();
+            out.push(if !flat(distance) && !flat(deviation) {
+                distance / (0.015 * deviation)
+            } else {
+                0.0
+            });
+        }
+        aligned(bars.len(), lb, out)
+    })
 }
 
 #[cfg(test)]

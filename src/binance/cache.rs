@@ -10,73 +10,13 @@
 //! clock cannot be injected.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use tokio::sync::OnceCell;
 
+use super::clock::Clock;
 use super::error::BinanceError;
-
-/// Where the client reads the time: a monotonic instant for expiry and
-/// blocks, and Unix milliseconds to tell closed candles from the open one.
-pub trait Clock: Send + Sync + fmt::Debug {
-    fn now(&self) -> Instant;
-    fn unix_ms(&self) -> i64;
-}
-
-/// The real clock.
-#[derive(Debug, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> Instant {
-        Instant::now()
-    }
-
-    fn unix_ms(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-    }
-}
-
-/// A clock that moves only when told to, for tests.
-#[derive(Debug)]
-pub struct ManualClock {
-    start: Instant,
-    start_unix_ms: i64,
-    elapsed: Mutex<Duration>,
-}
-
-impl ManualClock {
-    /// A clock standing at `unix_ms`.
-    pub fn new(unix_ms: i64) -> Arc<Self> {
-        Arc::new(Self {
-            start: Instant::now(),
-            start_unix_ms: unix_ms,
-            elapsed: Mutex::new(Duration::ZERO),
-        })
-    }
-
-    pub fn advance(&self, by: Duration) {
-        *self.elapsed.lock().unwrap_or_else(PoisonError::into_inner) += by;
-    }
-
-    fn elapsed(&self) -> Duration {
-        *self.elapsed.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Instant {
-        self.start + self.elapsed()
-    }
-
-    fn unix_ms(&self) -> i64 {
-        self.start_unix_ms + i64::try_from(self.elapsed().as_millis()).unwrap_or(i64::MAX)
-    }
-}
 
 /// A value from Binance and how fresh it is.
 #[derive(Debug)]

@@ -30,6 +30,15 @@ pub enum BinanceError {
     RateLimited { host: String, retry_after: Duration },
     /// HTTP 418: the IP is banned until `retry_after`.
     Banned { host: String, retry_after: Duration },
+    /// This server's own weight budget for `host` has no room (see
+    /// `budget`): nothing was sent. `share` when the caller's half share ran
+    /// out rather than the whole budget; `limit` names the limit in words.
+    BudgetExhausted {
+        host: String,
+        retry_after: Duration,
+        share: bool,
+        limit: &'static str,
+    },
     /// HTTP 451 from every configured host: Binance refuses this region.
     RegionBlocked { hosts: Vec<String> },
     /// Connection errors, timeouts or 5xx after the bounded retries.
@@ -94,6 +103,36 @@ impl fmt::Display for BinanceError {
                     "Binance has banned this server's IP ({host}, HTTP 418) for calling while \
                      rate limited; calls there are paused for {secs} s. Retry after {secs} s; \
                      until then no market data can be fetched."
+                )
+            }
+            Self::BudgetExhausted {
+                host,
+                retry_after,
+                share: false,
+                limit,
+            } => {
+                let secs = whole_seconds(*retry_after);
+                write!(
+                    f,
+                    "This server has used the part of Binance's {limit} it plans to use for \
+                     {host} (it stays well below the limit so that Binance never rate-limits or \
+                     bans it); nothing was sent to Binance. Retry after {secs} s, and fetch less \
+                     data per call meanwhile (cached data stays available)."
+                )
+            }
+            Self::BudgetExhausted {
+                host,
+                retry_after,
+                share: true,
+                limit,
+            } => {
+                let secs = whole_seconds(*retry_after);
+                write!(
+                    f,
+                    "You have used half of this server's share of Binance's {limit} for {host} \
+                     while other users are active; nothing was sent to Binance. Retry after \
+                     {secs} s, and fetch less data per call meanwhile (cached data stays \
+                     available)."
                 )
             }
             Self::RegionBlocked { hosts } => write!(

@@ -8,6 +8,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::error::BinanceError;
+use super::wire::RowCap;
 
 /// Longest symbol accepted. Binance's longest spot symbols have about 15
 /// characters; 20 leaves room without letting arbitrary text through.
@@ -130,7 +131,8 @@ pub(crate) const SPOT_INTERVALS: &str =
     "1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M";
 pub(crate) const FUTURES_INTERVALS: &str =
     "1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M";
-const OPEN_INTEREST_PERIODS: &str = "5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h, 1d";
+/// The `period`s of every `/futures/data` statistics endpoint.
+pub(crate) const FUTURES_DATA_PERIODS: &str = "5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h, 1d";
 
 impl Interval {
     pub const ALL: [Interval; 16] = [
@@ -163,15 +165,16 @@ impl Interval {
             })
     }
 
-    /// Parses a `period` of `/futures/data/openInterestHist`, a subset of the
+    /// Parses a `period` of the `/futures/data` statistics (open interest
+    /// history, long/short ratios, taker volume, basis), a subset of the
     /// intervals.
-    pub fn parse_open_interest_period(input: &str) -> Result<Self, BinanceError> {
+    pub fn parse_futures_data_period(input: &str) -> Result<Self, BinanceError> {
         let invalid = || BinanceError::InvalidInterval {
             interval: input.chars().take(16).collect(),
-            allowed: OPEN_INTEREST_PERIODS,
+            allowed: FUTURES_DATA_PERIODS,
         };
         let interval = Self::parse(input).map_err(|_| invalid())?;
-        let allowed = OPEN_INTEREST_PERIODS
+        let allowed = FUTURES_DATA_PERIODS
             .split(", ")
             .any(|p| p == interval.as_str());
         if allowed {
@@ -236,6 +239,165 @@ impl Interval {
 impl fmt::Display for Interval {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Which market's candles: Binance spot, or USD-M perpetual futures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Market {
+    #[default]
+    Spot,
+    UsdM,
+}
+
+impl Market {
+    pub const ALL: [Market; 2] = [Self::Spot, Self::UsdM];
+
+    pub fn parse(input: &str) -> Result<Self, BinanceError> {
+        named(&Self::ALL, Self::as_str, input)
+            .ok_or_else(|| not_one_of("market", input, "spot or usdm (USD-M perpetual futures)"))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Spot => "spot",
+            Self::UsdM => "usdm",
+        }
+    }
+}
+
+/// The one of `all` called `input`, in any case.
+fn named<T: Copy>(all: &[T], name: fn(T) -> &'static str, input: &str) -> Option<T> {
+    all.iter()
+        .copied()
+        .find(|&t| name(t).eq_ignore_ascii_case(input.trim()))
+}
+
+fn not_one_of(what: &str, input: &str, allowed: &str) -> BinanceError {
+    BinanceError::InvalidParameter {
+        code: None,
+        msg: format!(
+            "{what} \"{}\" must be {allowed}.",
+            input.chars().take(16).collect::<String>()
+        ),
+    }
+}
+
+/// Which price a USD-M candle series follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Price {
+    /// Traded prices, with volumes.
+    #[default]
+    Trade,
+    /// The mark price Binance uses for margin and liquidations.
+    Mark,
+    /// The index: the spot-exchange basket the mark tracks.
+    Index,
+    /// The premium index, (perpetual − index) / index.
+    Premium,
+}
+
+impl Price {
+    pub const ALL: [Price; 4] = [Self::Trade, Self::Mark, Self::Index, Self::Premium];
+
+    pub fn parse(input: &str) -> Result<Self, BinanceError> {
+        named(&Self::ALL, Self::as_str, input)
+            .ok_or_else(|| not_one_of("price", input, "trade, mark, index or premium"))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Trade => "trade",
+            Self::Mark => "mark",
+            Self::Index => "index",
+            Self::Premium => "premium",
+        }
+    }
+}
+
+/// One candle series Binance serves: spot trades, or one of the four
+/// USD-M series. Only traded series carry volumes; the others fill those
+/// columns with zeros.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct CandleSeries {
+    market: Market,
+    price: Price,
+}
+
+impl CandleSeries {
+    pub const SPOT: Self = Self {
+        market: Market::Spot,
+        price: Price::Trade,
+    };
+
+    /// The series of `price` on `market`; spot has traded prices only.
+    pub fn new(market: Market, price: Price) -> Result<Self, BinanceError> {
+        if market == Market::Spot && price != Price::Trade {
+            return Err(BinanceError::InvalidParameter {
+                code: None,
+                msg: format!(
+                    "price {} exists only for USD-M perpetuals: add market usdm, or use price trade for spot.",
+                    price.as_str()
+                ),
+            });
+        }
+        Ok(Self { market, price })
+    }
+
+    pub fn market(self) -> Market {
+        self.market
+    }
+
+    pub fn price(self) -> Price {
+        self.price
+    }
+
+    /// In words, for results: which series the numbers are.
+    pub fn describe(self) -> &'static str {
+        match (self.market, self.price) {
+            (Market::Spot, _) => "spot trade prices",
+            (Market::UsdM, Price::Trade) => "USD-M perpetual trade prices",
+            (Market::UsdM, Price::Mark) => "USD-M mark prices",
+            (Market::UsdM, Price::Index) => "USD-M index prices",
+            (Market::UsdM, Price::Premium) => "USD-M premium index ((perpetual - index) / index)",
+        }
+    }
+
+    /// True for traded series, whose candles have volumes and trade counts.
+    pub fn has_volume(self) -> bool {
+        self.price == Price::Trade
+    }
+
+    /// Checks that Binance offers `interval` for this series (USD-M has no
+    /// `1s`).
+    pub fn check_interval(self, interval: Interval) -> Result<(), BinanceError> {
+        if self.market == Market::UsdM && interval == Interval::Second1 {
+            return Err(BinanceError::InvalidInterval {
+                interval: interval.to_string(),
+                allowed: FUTURES_INTERVALS,
+            });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn path(self) -> &'static str {
+        match (self.market, self.price) {
+            (Market::Spot, _) => "/api/v3/klines",
+            (Market::UsdM, Price::Trade) => "/fapi/v1/klines",
+            (Market::UsdM, Price::Mark) => "/fapi/v1/markPriceKlines",
+            (Market::UsdM, Price::Index) => "/fapi/v1/indexPriceKlines",
+            (Market::UsdM, Price::Premium) => "/fapi/v1/premiumIndexKlines",
+        }
+    }
+
+    /// Index candles are per `pair` (the perpetual's underlying, which for
+    /// a USD-M perpetual is spelled like its symbol); the rest per `symbol`.
+    pub(crate) fn symbol_param(self) -> &'static str {
+        if self.market == Market::UsdM && self.price == Price::Index {
+            "pair"
+        } else {
+            "symbol"
+        }
     }
 }
 
@@ -341,6 +503,17 @@ impl TimeRange {
         }
     }
 
+    /// The rows an answer may hold: `limit` (or `default`), clamped to
+    /// `max`; from `start_time` the oldest, otherwise the most recent.
+    pub(crate) fn row_cap(&self, default: u16, max: u16) -> RowCap {
+        let rows = usize::from(self.limit.map_or(default, |l| l.clamp(1, max)));
+        if self.start_time.is_some() {
+            RowCap::First(rows)
+        } else {
+            RowCap::Last(rows)
+        }
+    }
+
     /// Checks the order of the times and adds them and the clamped limit to
     /// a query.
     pub(crate) fn push_query(
@@ -423,9 +596,9 @@ mod tests {
         assert_eq!(Interval::parse("1w").unwrap().duration_ms(), 7 * 86_400_000);
         assert!(Interval::parse("1H").is_err());
         assert!(Interval::parse("2d").is_err());
-        assert!(Interval::parse_open_interest_period("5m").is_ok());
-        assert!(Interval::parse_open_interest_period("1s").is_err());
-        assert!(Interval::parse_open_interest_period("8h").is_err());
+        assert!(Interval::parse_futures_data_period("5m").is_ok());
+        assert!(Interval::parse_futures_data_period("1s").is_err());
+        assert!(Interval::parse_futures_data_period("8h").is_err());
     }
 
     #[test]

@@ -4,43 +4,39 @@
 
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
+
+use super::budget::Cost;
 use super::cache::{Cache, Fetched};
+use super::candles::settled_ttl;
 use super::client::{Api, BinanceClient, Request};
 use super::error::BinanceError;
-use super::params::{Interval, Symbol, TimeRange, TimeZone, WindowSize};
+use super::params::{Symbol, TimeRange, WindowSize};
 use super::wire::{
-    AggTrade, BookTicker, ExchangeInfo, Kline, OneOrMany, OrderBook, RollingTicker, Ticker24hr,
+    self, AggTrade, BookTicker, ExchangeInfo, OneOrMany, OrderBook, RollingTicker, Ticker24hr,
     TickerPrice, Trade,
 };
 
-/// Entries per endpoint cache. The largest entries are 1000 klines
-/// (~150 kB), so a full klines cache stays under ~40 MB.
+/// Entries per endpoint cache; the largest entries are 1000 trades.
 const CACHE_ENTRIES: usize = 256;
 
 /// Symbols and filters change rarely; new listings can wait an hour.
 const EXCHANGE_INFO_TTL: Duration = Duration::from_secs(3600);
-/// Klines that may still change: the open candle, or a window that new
-/// candles will extend.
-const LIVE_KLINES_TTL: Duration = Duration::from_secs(2);
-/// Klines and trades of a range wholly in the past never change.
-const SETTLED_TTL: Duration = Duration::from_secs(15 * 60);
 /// Prices move every second, but a 2 s old ticker is fine for a model.
 const TICKER_TTL: Duration = Duration::from_secs(2);
 /// The book and the latest trades change fastest.
 const DEPTH_TTL: Duration = Duration::from_secs(1);
 const TRADES_TTL: Duration = Duration::from_secs(1);
 
-/// Documented maxima; larger limits are clamped.
-const KLINES_MAX_LIMIT: u16 = 1000;
-const KLINES_DEFAULT_LIMIT: u16 = 500;
+/// Documented defaults and maxima; larger limits are clamped.
+const DEPTH_DEFAULT_LIMIT: u16 = 100;
 const DEPTH_MAX_LIMIT: u16 = 5000;
+const TRADES_DEFAULT_LIMIT: u16 = 500;
 const TRADES_MAX_LIMIT: u16 = 1000;
-const AGG_TRADES_DEFAULT_LIMIT: u16 = 500;
 /// Most symbols one ticker call may name.
 const MAX_TICKER_SYMBOLS: usize = 100;
 
 pub(crate) struct Caches {
-    klines: Cache<Vec<Kline>>,
     ticker_24hr: Cache<Vec<Ticker24hr>>,
     ticker_window: Cache<Vec<RollingTicker>>,
     ticker_price: Cache<Vec<TickerPrice>>,
@@ -54,7 +50,6 @@ pub(crate) struct Caches {
 impl Default for Caches {
     fn default() -> Self {
         Self {
-            klines: Cache::new(CACHE_ENTRIES),
             ticker_24hr: Cache::new(CACHE_ENTRIES),
             ticker_window: Cache::new(CACHE_ENTRIES),
             ticker_price: Cache::new(CACHE_ENTRIES),
@@ -68,54 +63,28 @@ impl Default for Caches {
 }
 
 impl BinanceClient {
-    /// `GET /api/v3/klines`: candles, oldest first. `range.limit` defaults
-    /// to 500 and is clamped to 1000.
-    pub async fn klines(
-        &self,
-        symbol: &Symbol,
-        interval: Interval,
-        range: TimeRange,
-        time_zone: Option<&TimeZone>,
-    ) -> Result<Fetched<Vec<Kline>>, BinanceError> {
-        let mut query = vec![
-            ("symbol", symbol.to_string()),
-            ("interval", interval.to_string()),
-        ];
-        range.push_query(&mut query, KLINES_MAX_LIMIT)?;
-        if let Some(time_zone) = time_zone {
-            query.push(("timeZone", time_zone.as_str().to_owned()));
-        }
-        let limit = range
-            .limit
-            .map_or(KLINES_DEFAULT_LIMIT, |l| l.clamp(1, KLINES_MAX_LIMIT));
-        let request = spot_request("/api/v3/klines", query, vec![symbol.clone()]);
-        self.cached(
-            &self.inner.spot.klines,
-            request,
-            std::convert::identity,
-            |klines: &Vec<Kline>, now| {
-                let last_close = klines.last().map(|k| k.close_time);
-                settled_ttl(range, limit, klines.len(), last_close, now, LIVE_KLINES_TTL)
-            },
-        )
-        .await
-    }
-
     /// `GET /api/v3/ticker/24hr` (FULL) for the given symbols, or for every
     /// symbol when `symbols` is empty (weight 80 instead of 2).
     pub async fn ticker_24hr(
         &self,
         symbols: &[Symbol],
     ) -> Result<Fetched<Vec<Ticker24hr>>, BinanceError> {
+        // Documented: 2 for one symbol or up to 20, 40 up to 100, 80 for all.
+        let weight = match symbols.len() {
+            1..=20 => 2,
+            21..=100 => 40,
+            _ => 80,
+        };
         let request = spot_request(
             "/api/v3/ticker/24hr",
             symbols_query(symbols)?,
             symbols.to_vec(),
+            weight,
         );
         self.cached(
             &self.inner.spot.ticker_24hr,
             request,
-            OneOrMany::into_vec,
+            |body| listing(body, symbols.len()),
             |_, _| TICKER_TTL,
         )
         .await
@@ -136,11 +105,17 @@ impl BinanceClient {
         }
         let mut query = symbols_query(symbols)?;
         query.push(("windowSize", window.to_string()));
-        let request = spot_request("/api/v3/ticker", query, symbols.to_vec());
+        // Documented: 4 per symbol, capped at 200 beyond 50 symbols.
+        let weight = if symbols.len() > 50 {
+            200
+        } else {
+            4 * u32::try_from(symbols.len()).unwrap_or(50)
+        };
+        let request = spot_request("/api/v3/ticker", query, symbols.to_vec(), weight);
         self.cached(
             &self.inner.spot.ticker_window,
             request,
-            OneOrMany::into_vec,
+            |body| listing(body, symbols.len()),
             |_, _| TICKER_TTL,
         )
         .await
@@ -155,11 +130,12 @@ impl BinanceClient {
             "/api/v3/ticker/price",
             symbols_query(symbols)?,
             symbols.to_vec(),
+            one_or_all_weight(symbols),
         );
         self.cached(
             &self.inner.spot.ticker_price,
             request,
-            OneOrMany::into_vec,
+            |body| listing(body, symbols.len()),
             |_, _| TICKER_TTL,
         )
         .await
@@ -174,11 +150,12 @@ impl BinanceClient {
             "/api/v3/ticker/bookTicker",
             symbols_query(symbols)?,
             symbols.to_vec(),
+            one_or_all_weight(symbols),
         );
         self.cached(
             &self.inner.spot.book_ticker,
             request,
-            OneOrMany::into_vec,
+            |body| listing(body, symbols.len()),
             |_, _| TICKER_TTL,
         )
         .await
@@ -192,14 +169,27 @@ impl BinanceClient {
         limit: Option<u16>,
     ) -> Result<Fetched<OrderBook>, BinanceError> {
         let mut query = vec![("symbol", symbol.to_string())];
-        if let Some(limit) = limit {
-            query.push(("limit", limit.clamp(1, DEPTH_MAX_LIMIT).to_string()));
+        let levels = limit.map_or(DEPTH_DEFAULT_LIMIT, |l| l.clamp(1, DEPTH_MAX_LIMIT));
+        if limit.is_some() {
+            query.push(("limit", levels.to_string()));
         }
-        let request = spot_request("/api/v3/depth", query, vec![symbol.clone()]);
+        // Documented: 5 up to 100 levels, 25 up to 500, 50 up to 1000, 250 beyond.
+        let weight = match levels {
+            0..=100 => 5,
+            101..=500 => 25,
+            501..=1000 => 50,
+            _ => 250,
+        };
+        let request = spot_request("/api/v3/depth", query, vec![symbol.clone()], weight);
         self.cached(
             &self.inner.spot.depth,
             request,
-            std::convert::identity,
+            |body| {
+                let mut book: OrderBook = serde_json::from_slice(body)?;
+                book.bids.truncate(usize::from(levels));
+                book.asks.truncate(usize::from(levels));
+                Ok(book)
+            },
             |_, _| DEPTH_TTL,
         )
         .await
@@ -215,11 +205,16 @@ impl BinanceClient {
         if let Some(limit) = limit {
             query.push(("limit", limit.clamp(1, TRADES_MAX_LIMIT).to_string()));
         }
-        let request = spot_request("/api/v3/trades", query, vec![symbol.clone()]);
+        let cap = TimeRange {
+            limit,
+            ..TimeRange::default()
+        }
+        .row_cap(TRADES_DEFAULT_LIMIT, TRADES_MAX_LIMIT);
+        let request = spot_request("/api/v3/trades", query, vec![symbol.clone()], 25);
         self.cached(
             &self.inner.spot.trades,
             request,
-            std::convert::identity,
+            |body| wire::rows(body, cap),
             |_, _| TRADES_TTL,
         )
         .await
@@ -234,17 +229,15 @@ impl BinanceClient {
     ) -> Result<Fetched<Vec<AggTrade>>, BinanceError> {
         let mut query = vec![("symbol", symbol.to_string())];
         range.push_query(&mut query, TRADES_MAX_LIMIT)?;
-        let limit = range
-            .limit
-            .map_or(AGG_TRADES_DEFAULT_LIMIT, |l| l.clamp(1, TRADES_MAX_LIMIT));
-        let request = spot_request("/api/v3/aggTrades", query, vec![symbol.clone()]);
+        let cap = range.row_cap(TRADES_DEFAULT_LIMIT, TRADES_MAX_LIMIT);
+        let request = spot_request("/api/v3/aggTrades", query, vec![symbol.clone()], 4);
         self.cached(
             &self.inner.spot.agg_trades,
             request,
-            std::convert::identity,
+            |body| wire::rows(body, cap),
             |trades: &Vec<AggTrade>, now| {
                 let last = trades.last().map(|t| t.time);
-                settled_ttl(range, limit, trades.len(), last, now, TRADES_TTL)
+                settled_ttl(range, cap, trades.len(), last, now, TRADES_TTL)
             },
         )
         .await
@@ -252,15 +245,19 @@ impl BinanceClient {
 
     /// `GET /api/v3/exchangeInfo` for every symbol (weight 20), cached an
     /// hour. Also the source of suggestions for unknown symbols.
+    /// Its `rateLimits` set the spot hosts' weight limit.
     pub async fn exchange_info(&self) -> Result<Fetched<ExchangeInfo>, BinanceError> {
-        let request = spot_request("/api/v3/exchangeInfo", Vec::new(), Vec::new());
-        self.cached(
-            &self.inner.spot.exchange_info,
-            request,
-            std::convert::identity,
-            |_, _| EXCHANGE_INFO_TTL,
-        )
-        .await
+        let request = spot_request("/api/v3/exchangeInfo", Vec::new(), Vec::new(), 20);
+        let info = self
+            .cached(
+                &self.inner.spot.exchange_info,
+                request,
+                |body| serde_json::from_slice(body),
+                |_, _| EXCHANGE_INFO_TTL,
+            )
+            .await?;
+        self.learn_limit(Api::Spot, &info.value.rate_limits);
+        Ok(info)
     }
 }
 
@@ -268,13 +265,31 @@ fn spot_request(
     path: &'static str,
     query: Vec<(&'static str, String)>,
     symbols: Vec<Symbol>,
+    weight: u32,
 ) -> Request {
     Request {
         api: Api::Spot,
         path,
         query,
         symbols,
+        cost: Cost::weight(weight),
     }
+}
+
+/// Documented weight of `ticker/price` and `bookTicker`: 2 for one symbol,
+/// 4 for several or all.
+fn one_or_all_weight(symbols: &[Symbol]) -> u32 {
+    if symbols.len() == 1 { 2 } else { 4 }
+}
+
+/// One object or a list of them, at most one per requested symbol (all
+/// when none was named).
+fn listing<T: DeserializeOwned>(body: &[u8], requested: usize) -> serde_json::Result<Vec<T>> {
+    let mut all = serde_json::from_slice::<OneOrMany<T>>(body)?.into_vec();
+    if requested > 0 {
+        all.truncate(requested);
+    }
+    Ok(all)
 }
 
 /// `symbol=X` for one, `symbols=["X","Y"]` for several, nothing for all.
@@ -293,27 +308,5 @@ fn symbols_query(symbols: &[Symbol]) -> Result<Vec<(&'static str, String)>, Bina
             let quoted: Vec<String> = many.iter().map(|s| format!("\"{s}\"")).collect();
             Ok(vec![("symbols", format!("[{}]", quoted.join(",")))])
         }
-    }
-}
-
-/// The TTL of a time series. It is settled, and cached long, when its last
-/// item is in the past and no newer item can join it: the range ends in the
-/// past, or it starts at a fixed time and is already full. Otherwise the
-/// open candle or newer trades may still change it.
-fn settled_ttl(
-    range: TimeRange,
-    limit: u16,
-    len: usize,
-    last_close: Option<i64>,
-    now_ms: i64,
-    live_ttl: Duration,
-) -> Duration {
-    let last_in_past = last_close.is_some_and(|close| close < now_ms);
-    let bounded = range.end_time.is_some_and(|end| end < now_ms)
-        || (range.start_time.is_some() && len == usize::from(limit));
-    if last_in_past && bounded {
-        SETTLED_TTL
-    } else {
-        live_ttl
     }
 }

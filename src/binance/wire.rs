@@ -7,13 +7,18 @@
 //! are Unix milliseconds (`i64`). Types serialise with snake_case names for
 //! tool output; they deserialise from Binance's camelCase.
 
+use std::collections::VecDeque;
+use std::marker::PhantomData;
+
 use rust_decimal::Decimal;
+use serde::de::{self, DeserializeOwned, IgnoredAny, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-/// One candle. Binance sends it as a 12-element array
-/// `[int, str×5, int, str, int, str, str, "0"]`; the last element is unused.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "KlineRow")]
+/// One candle. Binance sends it as an array of 12 columns
+/// `[int, str×5, int, str, int, str, str, "0"]`; the last is unused (USD-M
+/// puts a value there), so it and any column Binance adds later are
+/// skipped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Kline {
     pub open_time: i64,
     pub open: Decimal,
@@ -28,80 +33,126 @@ pub struct Kline {
     pub taker_buy_quote_volume: Decimal,
 }
 
-#[derive(Deserialize)]
-struct KlineRow(
-    i64,
-    Decimal,
-    Decimal,
-    Decimal,
-    Decimal,
-    Decimal,
-    i64,
-    Decimal,
-    u64,
-    Decimal,
-    Decimal,
-    serde::de::IgnoredAny,
-);
+impl<'de> Deserialize<'de> for Kline {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Row;
+        impl<'de> Visitor<'de> for Row {
+            type Value = Kline;
 
-impl From<KlineRow> for Kline {
-    fn from(row: KlineRow) -> Self {
-        let KlineRow(
-            open_time,
-            open,
-            high,
-            low,
-            close,
-            volume,
-            close_time,
-            quote_volume,
-            trades,
-            taker_base,
-            taker_quote,
-            _,
-        ) = row;
-        Self {
-            open_time,
-            open,
-            high,
-            low,
-            close,
-            volume,
-            close_time,
-            quote_volume,
-            trades,
-            taker_buy_base_volume: taker_base,
-            taker_buy_quote_volume: taker_quote,
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a kline row of at least 11 columns")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kline, A::Error> {
+                let mut column = 0;
+                // Fields are evaluated in the order written: the columns'.
+                let kline = Kline {
+                    open_time: next_column(&mut seq, &mut column)?,
+                    open: next_column(&mut seq, &mut column)?,
+                    high: next_column(&mut seq, &mut column)?,
+                    low: next_column(&mut seq, &mut column)?,
+                    close: next_column(&mut seq, &mut column)?,
+                    volume: next_column(&mut seq, &mut column)?,
+                    close_time: next_column(&mut seq, &mut column)?,
+                    quote_volume: next_column(&mut seq, &mut column)?,
+                    trades: next_column(&mut seq, &mut column)?,
+                    taker_buy_base_volume: next_column(&mut seq, &mut column)?,
+                    taker_buy_quote_volume: next_column(&mut seq, &mut column)?,
+                };
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(kline)
+            }
+        }
+        d.deserialize_seq(Row)
+    }
+}
+
+fn next_column<'de, A: SeqAccess<'de>, T: Deserialize<'de>>(
+    seq: &mut A,
+    column: &mut usize,
+) -> Result<T, A::Error> {
+    let value = seq
+        .next_element()?
+        .ok_or_else(|| de::Error::invalid_length(*column, &"a kline row of 12 columns"))?;
+    *column += 1;
+    Ok(value)
+}
+
+/// Which rows to keep when an answer holds more than were asked for: the
+/// oldest (a request from `startTime`) or the newest (the most recent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RowCap {
+    First(usize),
+    Last(usize),
+}
+
+/// A JSON array of rows, keeping at most the rows `cap` allows. Rows past
+/// the cap are skipped while parsing, so an upstream that sends 200,000
+/// candles for `limit=5` costs parsing time, never memory.
+pub(crate) fn rows<T: DeserializeOwned>(body: &[u8], cap: RowCap) -> serde_json::Result<Vec<T>> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let rows = deserializer.deserialize_seq(CappedRows {
+        cap,
+        row: PhantomData,
+    })?;
+    deserializer.end()?;
+    Ok(rows)
+}
+
+struct CappedRows<T> {
+    cap: RowCap,
+    row: PhantomData<T>,
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for CappedRows<T> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("an array of rows")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        match self.cap {
+            RowCap::First(keep) => {
+                let mut kept = Vec::with_capacity(keep.min(seq.size_hint().unwrap_or(0)));
+                while kept.len() < keep {
+                    match seq.next_element()? {
+                        Some(row) => kept.push(row),
+                        None => return Ok(kept),
+                    }
+                }
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(kept)
+            }
+            RowCap::Last(keep) => {
+                let mut kept: VecDeque<T> = VecDeque::new();
+                while let Some(row) = seq.next_element()? {
+                    if kept.len() == keep {
+                        kept.pop_front();
+                    }
+                    if keep > 0 {
+                        kept.push_back(row);
+                    }
+                }
+                Ok(kept.into())
+            }
         }
     }
 }
 
-/// `GET /api/v3/ticker/24hr`, type FULL.
+/// `GET /api/v3/ticker/24hr`, type FULL: the rolling-window statistics
+/// over the last 24 hours, plus the book top and previous close.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all(deserialize = "camelCase"))]
 pub struct Ticker24hr {
-    pub symbol: String,
-    pub price_change: Decimal,
-    pub price_change_percent: Decimal,
-    pub weighted_avg_price: Decimal,
+    #[serde(flatten)]
+    pub stats: RollingTicker,
     pub prev_close_price: Decimal,
-    pub last_price: Decimal,
     pub last_qty: Decimal,
     pub bid_price: Decimal,
     pub bid_qty: Decimal,
     pub ask_price: Decimal,
     pub ask_qty: Decimal,
-    pub open_price: Decimal,
-    pub high_price: Decimal,
-    pub low_price: Decimal,
-    pub volume: Decimal,
-    pub quote_volume: Decimal,
-    pub open_time: i64,
-    pub close_time: i64,
-    /// -1 when the window has no trades.
-    pub first_id: i64,
-    pub last_id: i64,
-    pub count: u64,
 }
 
 /// `GET /api/v3/ticker` (rolling window), type FULL.
@@ -120,6 +171,7 @@ pub struct RollingTicker {
     pub quote_volume: Decimal,
     pub open_time: i64,
     pub close_time: i64,
+    /// -1 when the window has no trades.
     pub first_id: i64,
     pub last_id: i64,
     pub count: u64,
@@ -350,6 +402,48 @@ pub struct OpenInterestHist {
     pub timestamp: i64,
 }
 
+/// `GET /futures/data/globalLongShortAccountRatio`,
+/// `topLongShortAccountRatio` and `topLongShortPositionRatio`, which share
+/// one shape. For the position ratio, `long_account` and `short_account`
+/// hold the shares of *positions*, as Binance documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct LongShortRatio {
+    pub long_short_ratio: Decimal,
+    pub long_account: Decimal,
+    pub short_account: Decimal,
+    #[serde(deserialize_with = "int_or_string")]
+    pub timestamp: i64,
+}
+
+/// `GET /futures/data/takerlongshortRatio`: taker buy and sell volume per
+/// period (the rows carry no symbol).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct TakerVolume {
+    pub buy_sell_ratio: Decimal,
+    pub buy_vol: Decimal,
+    pub sell_vol: Decimal,
+    #[serde(deserialize_with = "int_or_string")]
+    pub timestamp: i64,
+}
+
+/// `GET /futures/data/basis`. Binance sends `annualizedBasisRate` as `""`
+/// for perpetuals, read as `None`; its `timestamp` is a number, unlike the
+/// other statistics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all(deserialize = "camelCase"))]
+pub struct Basis {
+    pub index_price: Decimal,
+    pub futures_price: Decimal,
+    pub basis: Decimal,
+    pub basis_rate: Decimal,
+    #[serde(default, deserialize_with = "empty_as_none")]
+    pub annualized_basis_rate: Option<Decimal>,
+    #[serde(deserialize_with = "int_or_string")]
+    pub timestamp: i64,
+}
+
 /// `GET /fapi/v1/exchangeInfo`, reduced to which contracts exist. Not in
 /// our reference notes' examples, so only long-stable fields are required.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -500,5 +594,74 @@ mod tests {
         assert_eq!(out["price"], "0.01633102");
         assert_eq!(out["first_trade_id"], 27781);
         assert_eq!(out["is_best_match"], true);
+    }
+
+    #[test]
+    fn rows_past_the_cap_are_skipped_from_either_end() {
+        let body = b"[1,2,3,4,5,6]";
+        assert_eq!(rows::<u8>(body, RowCap::First(2)).unwrap(), [1, 2]);
+        assert_eq!(rows::<u8>(body, RowCap::Last(2)).unwrap(), [5, 6]);
+        assert_eq!(
+            rows::<u8>(body, RowCap::Last(10)).unwrap(),
+            [1, 2, 3, 4, 5, 6]
+        );
+        assert!(rows::<u8>(body, RowCap::Last(0)).unwrap().is_empty());
+        // Skipped rows are still checked for being JSON, not for their type.
+        assert!(rows::<u8>(b"[1,2,\"x\"]", RowCap::First(2)).is_ok());
+        assert!(rows::<u8>(b"[1,2,", RowCap::First(2)).is_err());
+        assert!(rows::<u8>(b"[1] trailing", RowCap::First(2)).is_err());
+    }
+
+    #[test]
+    fn a_kline_needs_eleven_columns_and_ignores_later_ones() {
+        let eleven = r#"[1,"1","2","0.5","1.5","10",2,"15",3,"4","5"]"#;
+        assert!(serde_json::from_str::<Kline>(eleven).is_ok());
+        let more = r#"[1,"1","2","0.5","1.5","10",2,"15",3,"4","5","0",[7],{"x":1}]"#;
+        assert_eq!(
+            serde_json::from_str::<Kline>(more).unwrap(),
+            serde_json::from_str::<Kline>(eleven).unwrap()
+        );
+        let ten = r#"[1,"1","2","0.5","1.5","10",2,"15",3,"4"]"#;
+        let error = serde_json::from_str::<Kline>(ten).unwrap_err();
+        assert!(error.to_string().contains("12 columns"), "{error}");
+        // The documented mark-price example has a tab in the volume.
+        let mark = "[1591256460000,\"9653.29201333\",\"9654.56401333\",\"9653.07367333\",\"9653.07367333\",\"0\",1591256519999,\"0\",60,\"0\",\"0\",\"0\"]";
+        assert_eq!(serde_json::from_str::<Kline>(mark).unwrap().trades, 60);
+    }
+
+    #[test]
+    fn the_24h_ticker_is_the_rolling_one_plus_the_book_top() {
+        let body = r#"{"symbol":"BNBBTC","priceChange":"-94.99999800","priceChangePercent":"-95.960",
+            "weightedAvgPrice":"0.29628482","prevClosePrice":"0.10002000","lastPrice":"4.00000200",
+            "lastQty":"200.00000000","bidPrice":"4.00000000","bidQty":"100.00000000","askPrice":"4.00000200",
+            "askQty":"100.00000000","openPrice":"99.00000000","highPrice":"100.00000000","lowPrice":"0.10000000",
+            "volume":"8913.30000000","quoteVolume":"15.30000000","openTime":1499783499040,"closeTime":1499869899040,
+            "firstId":28385,"lastId":28460,"count":76}"#;
+        let ticker: Ticker24hr = serde_json::from_str(body).unwrap();
+        assert_eq!(ticker.stats.last_price.to_string(), "4.00000200");
+        assert_eq!(ticker.ask_qty.to_string(), "100.00000000");
+        let as_number = body.replace(r#""lastPrice":"4.00000200""#, r#""lastPrice":4.000002"#);
+        assert!(
+            serde_json::from_str::<Ticker24hr>(&as_number).is_err(),
+            "prices stay strings through the flattened part too"
+        );
+    }
+
+    /// The documented examples of the positioning statistics.
+    #[test]
+    fn futures_statistics_parse_from_their_documented_shapes() {
+        let ratio = r#"[{"symbol":"BTCUSDT","longShortRatio":"0.1960","longAccount":"0.6622","shortAccount":"0.3378","timestamp":"1583139600000"}]"#;
+        let ratio: Vec<LongShortRatio> = serde_json::from_str(ratio).unwrap();
+        assert_eq!(ratio[0].timestamp, 1_583_139_600_000);
+        assert_eq!(ratio[0].long_account.to_string(), "0.6622");
+        let taker = r#"[{"buySellRatio":"1.5586","buyVol":"387.3300","sellVol":"248.5030","timestamp":"1585614900000"}]"#;
+        let taker: Vec<TakerVolume> = serde_json::from_str(taker).unwrap();
+        assert_eq!(taker[0].sell_vol.to_string(), "248.5030");
+        let basis = r#"[{"indexPrice":"34400.15945055","contractType":"PERPETUAL","basisRate":"0.0004","futuresPrice":"34414.10",
+            "annualizedBasisRate":"","basis":"13.94054945","pair":"BTCUSDT","timestamp":1698742800000}]"#;
+        let basis: Vec<Basis> = serde_json::from_str(basis).unwrap();
+        assert_eq!(basis[0].annualized_basis_rate, None);
+        assert_eq!(basis[0].timestamp, 1_698_742_800_000);
+        assert_eq!(basis[0].basis.to_string(), "13.94054945");
     }
 }

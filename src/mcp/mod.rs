@@ -7,6 +7,7 @@
 //! conformance suite keeps it honest.
 
 pub mod auth;
+pub mod caller;
 pub mod catalog;
 pub mod content;
 pub mod guard;

@@ -15,6 +15,7 @@ use super::notify::Notifier;
 use super::session::{LogLevel, SessionView};
 use super::version::ProtocolVersion;
 use crate::apps;
+use crate::binance::CallerKey;
 use crate::state::AppState;
 use crate::tools::{CallToolResult, ToolContext};
 
@@ -28,7 +29,9 @@ public data and computations on the server. Every tool is read-only. Symbols are
 BTCUSDT; if unsure, find one with `search` (\"bitcoin\", \"sol perp\") or `binance_symbols`. \
 For the current price and 24h stats use `binance_ticker`; for price history `binance_klines` (default 1h \
 x 100; it reports gaps in the series); for liquidity and spread `binance_order_book`; for order flow \
-`binance_trades`; for leverage and positioning (mark price, funding, open interest) `binance_futures`. \
+`binance_trades`; for leverage (mark price, funding, open interest) `binance_futures`; for who is long or \
+short, taker flow and the basis `binance_positioning`. Candle tools take `market: \"usdm\"` (and `price`: \
+mark, index, premium) for perpetuals. \
 `fetch` turns a `search` result id into a readable market snapshot with a binance.com URL to cite. \
 For indicators computed exactly like TA-Lib (RSI, MACD, moving averages, Bollinger, ATR, ...) with a \
 rule-based plain-language reading, use `technical_analysis`; for a picture, `binance_chart` (PNG). The \
@@ -188,6 +191,7 @@ struct SetLevelParams {
 pub async fn dispatch(
     state: &AppState,
     era: &Era,
+    caller: &CallerKey,
     method: &str,
     params: Option<&RawValue>,
     notifier: Notifier,
@@ -201,7 +205,7 @@ pub async fn dispatch(
         ("prompts/list", _) => list(params, &catalog.prompts_list, stateless)?,
         ("resources/list", _) => list(params, &catalog.resources_list, stateless)?,
         ("resources/templates/list", _) => list(params, &catalog.templates_list, stateless)?,
-        ("tools/call", _) => call_tool(state, era, params, notifier).await?,
+        ("tools/call", _) => call_tool(state, era, caller, params, notifier).await?,
         ("resources/read", _) => read_resource(catalog, stateless, params).await?,
         ("resources/subscribe", false) => subscribe(state, era, params, true)?,
         ("resources/unsubscribe", false) => subscribe(state, era, params, false)?,
@@ -261,6 +265,7 @@ fn computed(mut result: Value, stateless: bool, ttl_ms: Option<u64>) -> Payload 
 async fn call_tool(
     state: &AppState,
     era: &Era,
+    caller: &CallerKey,
     params: Option<&RawValue>,
     notifier: Notifier,
 ) -> Result<Payload, RpcError> {
@@ -293,7 +298,7 @@ async fn call_tool(
         Era::Handshake { .. } => None,
     };
     let ctx = ToolContext {
-        binance: state.binance.clone(),
+        binance: state.binance.for_caller(caller.clone()),
         notifier,
         client_capabilities,
     };

@@ -34,6 +34,7 @@ use super::notify::{NOTIFICATION_QUEUE, Notifier};
 use super::server::{self, Era, Payload};
 use super::session::{LogLevel, Lookup, SessionView, StreamSlot};
 use super::version::ProtocolVersion;
+use crate::binance::CallerKey;
 use crate::state::AppState;
 
 /// Largest request body accepted; MCP messages are small, and this bounds
@@ -162,6 +163,7 @@ struct Prepared {
 pub async fn post(
     State(state): State<AppState>,
     anonymous: Option<Extension<Anonymous>>,
+    caller: CallerKey,
     uri: Uri,
     headers: HeaderMap,
     body: Body,
@@ -213,6 +215,7 @@ pub async fn post(
     if text.trim_start().starts_with('[') {
         return batch(
             &state,
+            &caller,
             header_version,
             session,
             text,
@@ -273,11 +276,12 @@ pub async fn post(
         && accepts.sse
         && Notifier::wanted(&prepared.progress_token, prepared.log_level);
     if streamed {
-        return stream_call(state, request, prepared);
+        return stream_call(state, caller, request, prepared);
     }
     let outcome = server::dispatch(
         &state,
         &prepared.era,
+        &caller,
         &request.method,
         request.params,
         Notifier::default(),
@@ -530,15 +534,27 @@ fn respond_error(id: &RawValue, error: RpcError, status: StatusCode) -> Response
 /// Runs a `tools/call` whose progress or logs the client wants to see,
 /// answering with an SSE stream that ends with the result. Dropping the
 /// stream (the client hung up) cancels the call.
-fn stream_call(state: AppState, request: Request<'_>, prepared: Prepared) -> Response {
+fn stream_call(
+    state: AppState,
+    caller: CallerKey,
+    request: Request<'_>,
+    prepared: Prepared,
+) -> Response {
     let id: Box<RawValue> = request.id.to_owned();
     let params: Option<Box<RawValue>> = request.params.map(ToOwned::to_owned);
     let (tx, rx) = mpsc::channel::<String>(NOTIFICATION_QUEUE);
     let notifier = Notifier::streaming(tx.clone(), prepared.progress_token, prepared.log_level);
     let era = prepared.era;
     let task = tokio::spawn(async move {
-        let outcome =
-            server::dispatch(&state, &era, "tools/call", params.as_deref(), notifier).await;
+        let outcome = server::dispatch(
+            &state,
+            &era,
+            &caller,
+            "tools/call",
+            params.as_deref(),
+            notifier,
+        )
+        .await;
         let message = match outcome {
             Ok(payload) => jsonrpc::result_envelope(&id, payload.as_str()),
             Err(error) => jsonrpc::error_envelope(Some(&id), &error),
@@ -582,6 +598,7 @@ where
 /// `anonymous_path` is the request path when the caller has no token.
 async fn batch(
     state: &AppState,
+    caller: &CallerKey,
     header_version: Option<&str>,
     session: Option<SessionView>,
     text: &str,
@@ -646,6 +663,7 @@ async fn batch(
                 let outcome = server::dispatch(
                     state,
                     &era,
+                    caller,
                     &request.method,
                     request.params,
                     Notifier::default(),

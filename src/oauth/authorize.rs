@@ -475,7 +475,7 @@ pub(crate) async fn approve(
 async fn issue_code_and_redirect(oauth: &OAuth, g: Approved<'_>, now: u64) -> Response {
     let (code, code_hash) = mint(CODE_PREFIX);
     let rec = CodeRec {
-        family: random_id(),
+        family: uuid::Uuid::new_v4().to_string(),
         client_id: g.client.client_id.clone(),
         redirect_uri: g.redirect_uri.to_owned(),
         code_challenge: g.code_challenge.to_owned(),

@@ -19,6 +19,13 @@ use axum::response::{IntoResponse, Response};
 /// Longest bearer token read from a header (ours are 49 characters).
 const MAX_TOKEN_LEN: usize = 512;
 
+/// Who a request that passed the guard is for: the signed-in user, which
+/// the Binance weight budget keys callers by (see `crate::mcp::caller`).
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user: std::sync::Arc<str>,
+}
+
 /// Why a request did not pass the guard.
 #[derive(Debug)]
 pub enum Denied {
@@ -68,7 +75,7 @@ impl OAuth {
         headers: &HeaderMap,
         query: Option<&str>,
         path: &str,
-    ) -> Result<(), Denied> {
+    ) -> Result<Authenticated, Denied> {
         let fail =
             |error, description| Denied::Unauthorized(self.unauthorized(path, error, description));
         if let Some(q) = query
@@ -119,12 +126,12 @@ impl OAuth {
                 "the access token lacks the mcp:tools scope",
             ));
         }
-        Ok(())
+        Ok(Authenticated { user: rec.user })
     }
 }
 
 /// Middleware (`route_layer`) for the MCP routes `/` and `/mcp`.
-pub async fn require_bearer(State(oauth): State<OAuth>, req: Request, next: Next) -> Response {
+pub async fn require_bearer(State(oauth): State<OAuth>, mut req: Request, next: Next) -> Response {
     // CORS preflights carry no credentials; the outer CorsLayer answers them.
     if req.method() == Method::OPTIONS {
         return next.run(req).await;
@@ -138,7 +145,10 @@ pub async fn require_bearer(State(oauth): State<OAuth>, req: Request, next: Next
         .authenticate(req.headers(), req.uri().query(), &path)
         .await
     {
-        Ok(()) => next.run(req).await,
+        Ok(signed_in) => {
+            req.extensions_mut().insert(signed_in);
+            next.run(req).await
+        }
         Err(e) => e.into_response(),
     }
 }

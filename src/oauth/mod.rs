@@ -70,7 +70,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 
-pub use bearer::require_bearer;
+pub use bearer::{Authenticated, require_bearer};
 pub use config::{AuthMode, OAuthArgs, auth_none_warning};
 pub use error::{ErrorCode, OAuthError, OAuthSetupError};
 pub use password::{PasswordError, hash_password, hash_password_from_reader};

@@ -79,7 +79,8 @@ pub fn format_secret(prefix: &str, raw: &[u8; SECRET_BYTES]) -> String {
     s
 }
 
-/// An opaque identifier (request ids, grant families): 128 random bits.
+/// An unguessable token for what must stay secret (sign-in request ids,
+/// page nonces): 128 bits from the OS. Plain identifiers are UUIDs.
 pub fn random_id() -> String {
     let mut b = [0u8; 16];
     rand::rngs::OsRng.fill_bytes(&mut b);

@@ -1,54 +1,121 @@
-//! Candles for the analysis tools: parsed arguments in, klines and their
-//! `f64` bars out.
+//! Candles for the candle tools: their shared arguments parsed into a
+//! [`Source`], klines and their `f64` bars out.
 //!
 //! `technical_analysis` and `binance_chart` fetch exactly what
-//! `binance_klines` would for the same symbol, interval and limit (the most
-//! recent `limit` candles, the open one included), so numbers a model sees
-//! in one tool match the other. Klines are converted to [`Bar`]s here and
-//! nowhere else.
+//! `binance_klines` would for the same symbol, series and interval (the
+//! most recent `limit` candles, the open one included), so numbers a model
+//! sees in one tool match the other. Windows longer than one page come
+//! from the client's paged window. Klines are converted to [`Bar`]s here
+//! and nowhere else.
 
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::Serialize;
 
+use super::args::{IntervalArg, MarketArg, PriceArg, SymbolArg};
+use super::klines::{Gap, MAX_GAPS_LISTED, find_gaps};
 use super::{ToolContext, ToolError};
 use crate::analysis::indicators::Bar;
 use crate::binance::wire::Kline;
-use crate::binance::{Fetched, Interval, Symbol, TimeRange};
+use crate::binance::{CandleSeries, Fetched, Interval, Symbol};
+
+/// Which candles a call is about: the parsed `symbol`, `interval`,
+/// `market` and `price` arguments, checked together.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub symbol: Symbol,
+    pub interval: Interval,
+    pub series: CandleSeries,
+}
+
+impl Source {
+    /// Refuses a price series on spot and an interval the series lacks
+    /// (USD-M has no `1s`).
+    pub fn new(
+        symbol: SymbolArg,
+        interval: IntervalArg,
+        market: MarketArg,
+        price: PriceArg,
+    ) -> Result<Self, ToolError> {
+        let series = CandleSeries::new(market.0, price.0)?;
+        series.check_interval(interval.0)?;
+        Ok(Self {
+            symbol: symbol.0,
+            interval: interval.0,
+            series,
+        })
+    }
+
+    /// How results name the series.
+    pub fn series_fields(&self) -> SeriesFields {
+        SeriesFields {
+            market: self.series.market().as_str(),
+            price: self.series.price().as_str(),
+            series: self.series.describe(),
+        }
+    }
+}
+
+/// Which series a result holds, flattened into each candle tool's output.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub struct SeriesFields {
+    /// `spot` or `usdm`.
+    pub market: &'static str,
+    /// `trade`, `mark`, `index` or `premium`.
+    pub price: &'static str,
+    /// The series in words, e.g. "USD-M mark prices".
+    pub series: &'static str,
+}
+
+/// Where a series has no candles, flattened into the analysis outputs.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct GapFields {
+    /// Total candles missing inside the window (a halt, maintenance).
+    pub missing_candles: i64,
+    /// The missing stretches, up to 20; empty when contiguous. Not checked
+    /// for 1M, whose length varies.
+    pub gaps: Vec<Gap>,
+}
+
+impl GapFields {
+    pub fn of(klines: &[Kline], interval: Interval) -> Self {
+        let gaps = find_gaps(klines, interval);
+        Self {
+            missing_candles: gaps.iter().map(|g| g.missing_candles).sum(),
+            gaps: gaps.into_iter().take(MAX_GAPS_LISTED).collect(),
+        }
+    }
+}
 
 /// Klines and the same candles as bars, oldest first.
 pub struct Candles {
-    pub symbol: Symbol,
-    pub interval: Interval,
+    pub source: Source,
     pub klines: Fetched<Vec<Kline>>,
     pub bars: Vec<Bar>,
 }
 
-/// Fetches the most recent `limit` candles, refusing a limit outside
-/// `1..=max` with a message naming both.
-pub async fn fetch(
-    ctx: &ToolContext,
-    symbol: &Symbol,
-    interval: Interval,
-    limit: u16,
-    max: u16,
-) -> Result<Candles, ToolError> {
-    if !(1..=max).contains(&limit) {
-        return Err(ToolError::new(format!(
-            "limit {limit} is out of range: ask for 1 to {max} candles."
-        )));
-    }
+/// Fetches the most recent `limit` candles of `source`.
+pub async fn fetch(ctx: &ToolContext, source: &Source, limit: u16) -> Result<Candles, ToolError> {
     let klines = ctx
         .binance
-        .klines(symbol, interval, TimeRange::last(limit), None)
+        .candle_window(
+            source.series,
+            &source.symbol,
+            source.interval,
+            usize::from(limit),
+        )
         .await?;
     if klines.value.is_empty() {
         return Err(ToolError::new(format!(
-            "Binance returned no {interval} candles for {symbol}; the market may be too new or halted. Try another interval."
+            "Binance returned no {} candles of {} for {}; the market may be too new or halted. Try another interval.",
+            source.interval,
+            source.series.describe(),
+            source.symbol
         )));
     }
     let bars = klines.value.iter().map(bar).collect();
     Ok(Candles {
-        symbol: symbol.clone(),
-        interval,
+        source: source.clone(),
         klines,
         bars,
     })
@@ -84,6 +151,8 @@ mod tests {
     use std::str::FromStr;
 
     use super::*;
+    use crate::binance::{Market, Price};
+    use crate::tools::args::NamedArg;
 
     #[test]
     fn decimals_become_the_nearest_f64() {
@@ -106,5 +175,29 @@ mod tests {
             (b.open, b.high, b.low, b.close, b.volume),
             (94401.13, 0.1, 0.00000001, 93607.74, 586.53456)
         );
+    }
+
+    #[test]
+    fn a_source_checks_its_arguments_together() {
+        let symbol = || SymbolArg(Symbol::parse("BTCUSDT").expect("symbol"));
+        let source = |interval, market, price| {
+            Source::new(
+                symbol(),
+                IntervalArg(interval),
+                NamedArg(market),
+                NamedArg(price),
+            )
+        };
+        let mark = source(Interval::Hour1, Market::UsdM, Price::Mark).expect("valid");
+        assert_eq!(mark.series_fields().series, "USD-M mark prices");
+        let error = source(Interval::Hour1, Market::Spot, Price::Mark).expect_err("spot mark");
+        assert!(error.message.contains("market usdm"), "{}", error.message);
+        let error = source(Interval::Second1, Market::UsdM, Price::Trade).expect_err("1s");
+        assert!(
+            error.message.contains("not a valid interval"),
+            "{}",
+            error.message
+        );
+        assert!(source(Interval::Second1, Market::Spot, Price::Trade).is_ok());
     }
 }

@@ -4,16 +4,21 @@
 //! The picture comes first in `content` (clients show it inline) and the
 //! structured summary follows, so a model that cannot see images still
 //! knows what was drawn. Rendering is CPU work of a few milliseconds, done
-//! on `spawn_blocking` so it never stalls the runtime's threads.
+//! on `spawn_blocking` so it never stalls the runtime's threads, and at most
+//! [`MAX_CONCURRENT_RENDERS`] at once, so a burst of large charts queues
+//! instead of multiplying memory (64 at once once peaked at 572 MB).
+
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use tokio::sync::{Semaphore, SemaphorePermit};
 
-use super::candles::{self, Candles};
-use super::market::{IntervalArg, SymbolArg};
+use super::args::{IntervalArg, Limit, MarketArg, PriceArg, SymbolArg};
+use super::candles::{self, Candles, GapFields, SeriesFields, Source};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::analysis::chart::{
     self, ChartSpec, DEFAULT_HEIGHT, DEFAULT_WIDTH, MAX_HEIGHT, MAX_WIDTH, MIN_HEIGHT, MIN_WIDTH,
@@ -21,32 +26,45 @@ use crate::analysis::chart::{
 };
 use crate::analysis::indicators::Bar;
 use crate::analysis::spec::IndicatorSpec;
+use crate::binance::{Market, Price};
 use crate::mcp::content::Content;
 
 pub struct BinanceChart;
 
+/// Charts rendered at once. A full-size render holds tens of megabytes of
+/// pixels and coverage masks for its few milliseconds; on the 1-CPU VM more
+/// renders at once would only share the core while adding memory.
+pub const MAX_CONCURRENT_RENDERS: usize = 2;
+/// How long a call waits for a render slot. Renders take milliseconds, so a
+/// queue of dozens clears well within it; past it the server is overloaded
+/// and the model is told to retry rather than left waiting.
+pub const RENDER_WAIT: Duration = Duration::from_secs(5);
+
+static RENDERS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_RENDERS);
+
 /// Candles when `limit` is omitted: about a week of hourly candles, each
 /// still several pixels wide on a phone.
 pub const DEFAULT_LIMIT: u16 = 200;
-/// Most candles per chart. At 500 a candle is still two pixels wide at the
-/// default size and rendering stays far under the 200 ms budget; the
-/// renderer's own ceiling is higher.
-pub const MAX_LIMIT: u16 = 500;
+/// Most candles per chart: at the widest picture (2400 px) about one pixel
+/// each, the most a chart can show; narrower pictures draw them thinner.
+pub const MAX_LIMIT: u16 = 2000;
 /// Overlays when `overlays` is omitted: a short and a medium trend line.
 pub const DEFAULT_OVERLAYS: [&str; 2] = ["ema:20", "ema:50"];
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BinanceChartArgs {
-    /// Trading pair, e.g. `BTCUSDT`.
     pub symbol: SymbolArg,
-    /// Candle interval: 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h,
-    /// 1d, 3d, 1w or 1M. Default 1h.
     #[serde(default)]
     pub interval: IntervalArg,
-    /// Candles to draw, the most recent ones. Default 200, at most 500.
-    #[serde(default = "default_limit")]
-    pub limit: u16,
+    #[serde(default)]
+    pub market: MarketArg,
+    #[serde(default)]
+    pub price: PriceArg,
+    /// Candles to draw, the most recent ones. Default 200, at most 2000
+    /// (fetched in pages of 1000).
+    #[serde(default)]
+    pub limit: Limit<1, MAX_LIMIT, DEFAULT_LIMIT>,
     /// Lines over the candles: `sma:N`, `ema:N`, `wma:N`, `bbands:N,K`. At
     /// most 6. Default `["ema:20", "ema:50"]`; `[]` draws none.
     #[serde(default)]
@@ -74,10 +92,6 @@ pub enum ChartTheme {
     Light,
 }
 
-fn default_limit() -> u16 {
-    DEFAULT_LIMIT
-}
-
 fn default_width() -> u32 {
     DEFAULT_WIDTH
 }
@@ -91,6 +105,8 @@ fn default_height() -> u32 {
 pub struct BinanceChartOutput {
     pub symbol: String,
     pub interval: String,
+    #[serde(flatten)]
+    pub series: SeriesFields,
     /// Candles drawn.
     pub candles: usize,
     /// Open time (Unix ms) of the first and last candle drawn.
@@ -113,6 +129,8 @@ pub struct BinanceChartOutput {
     pub height: u32,
     /// Milliseconds since Binance produced these candles.
     pub data_age_ms: u64,
+    #[serde(flatten)]
+    pub gaps: GapFields,
 }
 
 impl Tool for BinanceChart {
@@ -122,7 +140,8 @@ impl Tool for BinanceChart {
     const NAME: &'static str = "binance_chart";
     const TITLE: &'static str = "Binance candlestick chart";
     const DESCRIPTION: &'static str = "Draw a candlestick chart (PNG image) of a Binance spot market's most \
-recent candles, with volume bars, optional overlays (\"sma:20\", \"ema:50\", \"bbands:20,2\"; default ema:20 \
+recent candles (or with market \"usdm\" its USD-M perpetual's trade, mark, index or premium prices; up to 2000 \
+candles), with volume bars, optional overlays (\"sma:20\", \"ema:50\", \"bbands:20,2\"; default ema:20 \
 and ema:50) and an optional pane (\"rsi:14\" or \"macd:12,26,9\"). Dark or light theme. Returns the image \
 and a summary (range, last close, change %, what was drawn). Show the image to the user; for exact \
 indicator values use technical_analysis.";
@@ -133,6 +152,7 @@ indicator values use technical_analysis.";
         ctx: &ToolContext,
         args: BinanceChartArgs,
     ) -> Result<Reply<BinanceChartOutput>, ToolError> {
+        let source = Source::new(args.symbol.clone(), args.interval, args.market, args.price)?;
         let overlays = parse_overlays(args.overlays.as_deref())?;
         let pane = parse_pane(args.pane.as_deref())?;
         if !(MIN_WIDTH..=MAX_WIDTH).contains(&args.width)
@@ -143,8 +163,7 @@ indicator values use technical_analysis.";
                 args.width, args.height
             )));
         }
-        let candles =
-            candles::fetch(ctx, &args.symbol.0, args.interval.0, args.limit, MAX_LIMIT).await?;
+        let candles = candles::fetch(ctx, &source, args.limit.0).await?;
         let summary = summarise(&candles, &overlays, pane, &args);
         let png = render(candles, overlays, pane, &args).await?;
         Ok(Reply {
@@ -220,8 +239,9 @@ fn summarise(
     let high = klines.iter().map(|k| k.high).max().unwrap_or_default();
     let low = klines.iter().map(|k| k.low).min().unwrap_or_default();
     BinanceChartOutput {
-        symbol: candles.symbol.to_string(),
-        interval: candles.interval.to_string(),
+        symbol: candles.source.symbol.to_string(),
+        interval: candles.source.interval.to_string(),
+        series: candles.source.series_fields(),
         candles: klines.len(),
         first_open_time: first.map_or(0, |k| k.open_time),
         last_open_time: last.map_or(0, |k| k.open_time),
@@ -236,6 +256,7 @@ fn summarise(
         width: args.width,
         height: args.height,
         data_age_ms: candles::age_ms(&candles.klines),
+        gaps: GapFields::of(klines, candles.source.interval),
     }
 }
 
@@ -246,8 +267,23 @@ async fn render(
     pane: Option<IndicatorSpec>,
     args: &BinanceChartArgs,
 ) -> Result<Vec<u8>, ToolError> {
-    let title = format!("{} · {}", candles.symbol, candles.interval);
-    let interval_ms = candles.interval.duration_ms();
+    let title = match candles.source.series.price() {
+        Price::Trade if candles.source.series.market() == Market::Spot => {
+            format!("{} · {}", candles.source.symbol, candles.source.interval)
+        }
+        price => format!(
+            "{} {} · {}",
+            candles.source.symbol,
+            match price {
+                Price::Trade => "perp",
+                Price::Mark => "mark",
+                Price::Index => "index",
+                Price::Premium => "premium",
+            },
+            candles.source.interval
+        ),
+    };
+    let interval_ms = candles.source.interval.duration_ms();
     let theme = match args.theme {
         ChartTheme::Dark => Theme::Dark,
         ChartTheme::Light => Theme::Light,
@@ -267,6 +303,7 @@ async fn render(
         };
         chart::render_png(&spec)
     };
+    let _slot = render_slot().await?;
     match tokio::task::spawn_blocking(job).await {
         Ok(Ok(png)) => Ok(png),
         Ok(Err(chart::ChartError::Render(detail))) => {
@@ -281,6 +318,19 @@ async fn render(
         Err(_) => Err(ToolError::new(
             "The chart renderer stopped unexpectedly; try again or with fewer candles.",
         )),
+    }
+}
+
+/// A place among the renders running at once, waited for up to
+/// [`RENDER_WAIT`].
+async fn render_slot() -> Result<SemaphorePermit<'static>, ToolError> {
+    match tokio::time::timeout(RENDER_WAIT, RENDERS.acquire()).await {
+        Ok(Ok(slot)) => Ok(slot),
+        // The semaphore is never closed, so only the wait can fail.
+        Ok(Err(_)) | Err(_) => Err(ToolError::new(format!(
+            "The chart renderer is busy with other charts; try again in a few seconds (waited {} s).",
+            RENDER_WAIT.as_secs()
+        ))),
     }
 }
 
@@ -316,5 +366,27 @@ fn pane_series(spec: IndicatorSpec, bars: &[Bar]) -> Option<Pane> {
             histogram: lines.next()?,
         }),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn renders_past_the_limit_wait_then_get_a_clear_error() {
+        let mut held = Vec::new();
+        for _ in 0..MAX_CONCURRENT_RENDERS {
+            held.push(render_slot().await.expect("a free slot"));
+        }
+        let started = tokio::time::Instant::now();
+        let Err(error) = render_slot().await else {
+            panic!("a render past the limit must not start");
+        };
+        assert!(error.message.contains("busy"), "{}", error.message);
+        assert_eq!(started.elapsed(), RENDER_WAIT);
+        // A finished render lets the next one in.
+        held.pop();
+        assert!(render_slot().await.is_ok());
     }
 }

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::market::{Freshness, Limit, SymbolArg, percent, round};
+use super::args::{Freshness, Limit, SymbolArg, percent, round};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::{Interval, TimeRange};
 
@@ -96,8 +96,9 @@ impl Tool for Futures {
     const DESCRIPTION: &'static str = "USD-M perpetual futures context for a symbol (e.g. BTCUSDT): mark \
 and index price with the premium, current funding rate (fraction and percent) and next funding time, \
 recent funding history, open interest now (contracts and value) and its history per period (default \
-1h × 24). Use it for leverage, positioning and sentiment questions (\"is funding positive?\", \"is open \
-interest rising?\"). Spot symbols without a perpetual give an error with suggestions.";
+1h × 24). Use it for leverage and funding questions (\"is funding positive?\", \"is open interest \
+rising?\"); for long/short ratios, taker flow and the basis use binance_positioning. Spot symbols without a \
+perpetual give an error with suggestions.";
     const OPEN_WORLD: bool = true;
 
     async fn call(
@@ -108,7 +109,7 @@ interest rising?\"). Spot symbols without a perpetual give an error with suggest
         let symbol = args.symbol.0;
         let period = match args.period.as_deref() {
             None => Interval::Hour1,
-            Some(p) => Interval::parse_open_interest_period(p.trim())?,
+            Some(p) => Interval::parse_futures_data_period(p.trim())?,
         };
         let binance = &ctx.binance;
         let (premium, funding, open_interest, history) = tokio::try_join!(

@@ -1,5 +1,7 @@
-//! `binance_klines`: candles with every Binance column, a one-line summary,
-//! and the gaps in the series.
+//! `binance_klines`: candles of a spot market or of a USD-M perpetual's
+//! trade, mark, index or premium prices, with every Binance column, a
+//! one-line summary, the gaps in the series, and the exact arguments of the
+//! next page when more history exists in the range asked for.
 //!
 //! Binance skips candles while a market is halted (maintenance, delisting
 //! pauses), so a series can jump. A model that assumes contiguous candles
@@ -18,16 +20,18 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use super::market::{
-    Freshness, IntervalArg, Limit, SymbolArg, TimeArg, TimeZoneArg, iso, percent, signed,
+use super::args::{
+    Freshness, IntervalArg, Limit, MarketArg, PriceArg, SymbolArg, TimeArg, TimeZoneArg, iso,
+    percent, signed,
 };
+use super::candles::{SeriesFields, Source};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::apps::{self, ToolUi};
 use crate::binance::wire::Kline;
 use crate::binance::{Interval, TimeRange};
 
 /// Most gaps listed: beyond a handful, the count says enough.
-const MAX_GAPS_LISTED: usize = 20;
+pub const MAX_GAPS_LISTED: usize = 20;
 /// Candle series whose JSON is kept. Each holds its series alive too
 /// (≤ ~150 kB for 1000 candles), so 64 stay under ~20 MB; hot markets are
 /// far fewer than that.
@@ -42,10 +46,14 @@ pub struct Klines {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct KlinesArgs {
     pub symbol: SymbolArg,
-    /// Candle length; default 1h.
     #[serde(default)]
     pub interval: IntervalArg,
-    /// Number of candles, 1 to 1000 (default 100).
+    #[serde(default)]
+    pub market: MarketArg,
+    #[serde(default)]
+    pub price: PriceArg,
+    /// Number of candles, 1 to 1000 (default 100). For more, follow
+    /// `next_page`.
     #[serde(default)]
     pub limit: Limit<1, 1000, 100>,
     /// First candle's open time, inclusive. With it, candles come from there
@@ -53,7 +61,27 @@ pub struct KlinesArgs {
     pub start_time: Option<TimeArg>,
     /// Last candle's open time, inclusive.
     pub end_time: Option<TimeArg>,
+    /// Spot only.
     pub time_zone: Option<TimeZoneArg>,
+}
+
+/// The arguments of the call that fetches the next page of the same
+/// range: older candles when the call had no `startTime`, newer ones from
+/// just after this page when it had one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NextPage {
+    pub symbol: String,
+    pub interval: String,
+    pub market: &'static str,
+    pub price: &'static str,
+    pub limit: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// The columns of a candle row, in order. Rows instead of objects halve
@@ -143,6 +171,8 @@ pub struct KlinesStats {
 pub struct KlinesOutput {
     pub symbol: String,
     pub interval: String,
+    #[serde(flatten)]
+    pub series: SeriesFields,
     /// One line: range, change %, high and low, gaps.
     pub summary: String,
     pub count: usize,
@@ -158,6 +188,10 @@ pub struct KlinesOutput {
     pub columns: [&'static str; 11],
     /// Oldest first, one row per candle, values in `columns` order.
     pub candles: CandlesJson,
+    /// Exact arguments for the next page when this one is full (more
+    /// history may exist in the range); absent when the range is done.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_page: Option<NextPage>,
     #[serde(flatten)]
     pub freshness: Freshness,
 }
@@ -218,13 +252,17 @@ impl Tool for Klines {
 
     const NAME: &'static str = "binance_klines";
     const TITLE: &'static str = "Binance candles (klines)";
-    const DESCRIPTION: &'static str = "OHLCV candles for a Binance spot pair. Use it for price history, \
-trends, ranges and volume over time (for the current price and 24h stats, binance_ticker is smaller). \
-Returns every kline field per candle as compact rows named by `columns` (open/close time in Unix ms, \
-open, high, low, close, volume, quote volume, trades, taker buy volumes; decimals as exact strings), a one-line summary (time range, change %, \
-high and low), stats, and any gaps where Binance has no candles (e.g. maintenance). Defaults: interval \
-1h, limit 100 (max 1000). Without startTime/endTime you get the most recent candles; the last one may \
-still be open. Times accept Unix ms or ISO-8601.";
+    const DESCRIPTION: &'static str = "OHLCV candles for a Binance spot pair, or with market \"usdm\" for its \
+USD-M perpetual: traded prices (price \"trade\", default), or the mark, index or premium-index series (price \
+\"mark\", \"index\", \"premium\"; these carry no volume). Use it for price history, trends, ranges and volume \
+over time (for the current price and 24h stats, binance_ticker is smaller). Returns every kline field per \
+candle as compact rows named by `columns` (open/close time in Unix ms, open, high, low, close, volume, quote \
+volume, trades, taker buy volumes; decimals as exact strings), a one-line summary (time range, change %, \
+high and low), stats, any gaps where Binance has no candles (e.g. maintenance), and which series it is. \
+Defaults: interval 1h, limit 100 (max 1000 per call); when the page is full, `next_page` holds the exact \
+arguments for the next one (older candles, or newer ones when startTime was given). Without \
+startTime/endTime you get the most recent candles; the last one may still be open. Times accept Unix ms \
+or ISO-8601.";
     const OPEN_WORLD: bool = true;
     const UI: Option<ToolUi> = Some(ToolUi {
         resource_uri: apps::CHART_URI,
@@ -237,32 +275,55 @@ still be open. Times accept Unix ms or ISO-8601.";
         ctx: &ToolContext,
         args: KlinesArgs,
     ) -> Result<Reply<KlinesOutput>, ToolError> {
-        let symbol = args.symbol.0;
-        let interval = args.interval.0;
+        let source = Source::new(args.symbol, args.interval, args.market, args.price)?;
+        let limit = args.limit.0;
         // With no time given this is exactly the analysis tools' request, so
         // a chart and a table of the same market show the same candles (and
         // share one cache entry).
         let range = match (args.start_time, args.end_time) {
-            (None, None) => TimeRange::last(args.limit.0),
+            (None, None) => TimeRange::last(limit),
             (start, end) => TimeRange {
                 start_time: start.map(|t| t.0),
                 end_time: end.map(|t| t.0),
-                limit: Some(args.limit.0),
+                limit: Some(limit),
             },
         };
         let time_zone = args.time_zone.map(|z| z.0);
         let fetched = ctx
             .binance
-            .klines(&symbol, interval, range, time_zone.as_ref())
+            .candles(
+                source.series,
+                &source.symbol,
+                source.interval,
+                range,
+                time_zone.as_ref(),
+            )
             .await?;
         let klines = fetched.value.as_slice();
-        let gaps = find_gaps(klines, interval);
+        let gaps = find_gaps(klines, source.interval);
         let missing_candles = gaps.iter().map(|g| g.missing_candles).sum();
         let stats = stats(klines);
-        let summary = summarise(symbol.as_str(), interval, klines, stats.as_ref(), &gaps);
+        let summary = summarise(
+            source.symbol.as_str(),
+            source.interval,
+            klines,
+            stats.as_ref(),
+            &gaps,
+        );
+        let next_page = next_range(range, klines).map(|next| NextPage {
+            symbol: source.symbol.to_string(),
+            interval: source.interval.to_string(),
+            market: source.series.market().as_str(),
+            price: source.series.price().as_str(),
+            limit,
+            start_time: next.start_time,
+            end_time: next.end_time,
+            time_zone: time_zone.map(|z| z.as_str().to_owned()),
+        });
         Ok(Reply::new(KlinesOutput {
-            symbol: symbol.to_string(),
-            interval: interval.to_string(),
+            symbol: source.symbol.to_string(),
+            interval: source.interval.to_string(),
+            series: source.series_fields(),
             summary,
             count: klines.len(),
             stats,
@@ -270,8 +331,36 @@ still be open. Times accept Unix ms or ISO-8601.";
             gaps: gaps.into_iter().take(MAX_GAPS_LISTED).collect(),
             columns: CANDLE_COLUMNS,
             candles: self.memo.json(&fetched.value)?,
+            next_page,
             freshness: Freshness::of(&fetched),
         }))
+    }
+}
+
+/// The range of the page after `klines`, fetched for `range`: only a full
+/// page suggests more. From a start, the next page starts after the last
+/// candle (unless the asked range ends there); otherwise it ends before the
+/// first, going back in time.
+pub fn next_range(range: TimeRange, klines: &[Kline]) -> Option<TimeRange> {
+    let (first, last) = (klines.first()?, klines.last()?);
+    if klines.len() < usize::from(range.limit?) {
+        return None;
+    }
+    match range.start_time {
+        Some(_) => {
+            let start = last.close_time + 1;
+            range
+                .end_time
+                .is_none_or(|end| start <= end)
+                .then_some(TimeRange {
+                    start_time: Some(start),
+                    ..range
+                })
+        }
+        None => Some(TimeRange {
+            end_time: Some(first.open_time - 1),
+            ..range
+        }),
     }
 }
 
@@ -392,6 +481,39 @@ mod tests {
             memo.json(&Arc::new(vec![kline(0)])).unwrap();
         }
         assert_eq!(memo.entries.lock().unwrap().len(), MEMO_ENTRIES, "bounded");
+    }
+
+    #[test]
+    fn the_next_page_continues_the_range_asked_for() {
+        const H: i64 = 3_600_000;
+        let page: Vec<Kline> = (10..13).map(|h| kline(h * H)).collect();
+        let full = |start_time, end_time| TimeRange {
+            start_time,
+            end_time,
+            limit: Some(3),
+        };
+        // Most recent, or up to an end: the next page is older.
+        assert_eq!(
+            next_range(full(None, None), &page),
+            Some(full(None, Some(10 * H - 1)))
+        );
+        assert_eq!(
+            next_range(full(None, Some(99 * H)), &page),
+            Some(full(None, Some(10 * H - 1)))
+        );
+        // From a start: newer, until the asked end.
+        assert_eq!(
+            next_range(full(Some(10 * H), None), &page),
+            Some(full(Some(13 * H), None))
+        );
+        assert_eq!(
+            next_range(full(Some(10 * H), Some(20 * H)), &page),
+            Some(full(Some(13 * H), Some(20 * H)))
+        );
+        assert_eq!(next_range(full(Some(10 * H), Some(12 * H)), &page), None);
+        // A page that is not full is the end of the range.
+        assert_eq!(next_range(full(None, None), &page[..2]), None);
+        assert_eq!(next_range(full(None, None), &[]), None);
     }
 
     #[test]

@@ -9,13 +9,14 @@
 //!
 //! Adding a tool: one file in this folder, one line in [`registry`].
 
+mod args;
 mod calculate;
 mod candles;
 mod chart;
 mod futures;
 mod klines;
-mod market;
 mod order_book;
+mod positioning;
 mod search;
 mod symbols;
 mod technical_analysis;
@@ -51,6 +52,7 @@ pub fn registry() -> ToolRegistry {
         .with(trades::Trades)
         .with(symbols::Symbols)
         .with(futures::Futures)
+        .with(positioning::Positioning)
         .with(technical_analysis::TechnicalAnalysis)
         .with(chart::BinanceChart)
         .with(search::Search)

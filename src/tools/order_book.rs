@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::market::{Freshness, Limit, SymbolArg, ratio, round};
+use super::args::{Freshness, Limit, SymbolArg, ratio, round};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::wire::{OrderBook as Book, PriceLevel};
 

@@ -5,26 +5,24 @@
 //!
 //! Ids are `spot:SYMBOL` or `perp:SYMBOL` (USD-M perpetual), so every id a
 //! search returns names exactly one fetchable market. Queries may use
-//! tickers, symbols or common names ("bitcoin", "ether usdt", "sol perp"):
-//! a small table maps the names people use to Binance asset tickers, and
-//! the rest is matched against exchange info.
+//! tickers, symbols or common names ("bitcoin", "ether usdt", "sol perp"),
+//! read by [`crate::assets::Query`] and matched against exchange info.
 
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::args::{Freshness, iso, percent, signed};
 use super::klines::{find_gaps, stats, summarise as summarise_klines};
-use super::market::{Freshness, iso, percent, signed};
 use super::order_book::{MIN_LEVELS_FETCHED, summarise as summarise_book};
 use super::{Reply, Tool, ToolContext, ToolError};
+use crate::assets::{MAX_QUERY_CHARS, Query, Venue, display_name};
 use crate::binance::wire::{ExchangeInfo, FuturesExchangeInfo};
 use crate::binance::{BinanceError, Interval, Symbol, TimeRange};
 
 /// Results per search: enough for every quote market of a major coin
 /// without burying the best match.
 const MAX_RESULTS: usize = 10;
-/// Longest query read; longer text is not a market name.
-const MAX_QUERY_CHARS: usize = 100;
 /// Candles summarised in a snapshot: the last day of 1h candles.
 const SNAPSHOT_CANDLES: u16 = 24;
 /// Funding events shown in a snapshot: the last day at 8-hour funding.
@@ -33,102 +31,10 @@ const SNAPSHOT_FUNDING: u16 = 3;
 /// first; any other quote sorts after these.
 const QUOTE_PREFERENCE: [&str; 7] = ["USDT", "USDC", "FDUSD", "BTC", "ETH", "BNB", "EUR"];
 
-/// Common names → (ticker, display name). Tickers map to themselves so the
-/// display name is found for them too.
-const ASSET_NAMES: &[(&str, &str, &str)] = &[
-    ("bitcoin", "BTC", "Bitcoin"),
-    ("btc", "BTC", "Bitcoin"),
-    ("xbt", "BTC", "Bitcoin"),
-    ("ether", "ETH", "Ethereum"),
-    ("ethereum", "ETH", "Ethereum"),
-    ("eth", "ETH", "Ethereum"),
-    ("solana", "SOL", "Solana"),
-    ("sol", "SOL", "Solana"),
-    ("bnb", "BNB", "BNB"),
-    ("xrp", "XRP", "XRP"),
-    ("ripple", "XRP", "XRP"),
-    ("dogecoin", "DOGE", "Dogecoin"),
-    ("doge", "DOGE", "Dogecoin"),
-    ("cardano", "ADA", "Cardano"),
-    ("ada", "ADA", "Cardano"),
-    ("tron", "TRX", "TRON"),
-    ("trx", "TRX", "TRON"),
-    ("litecoin", "LTC", "Litecoin"),
-    ("ltc", "LTC", "Litecoin"),
-    ("polkadot", "DOT", "Polkadot"),
-    ("dot", "DOT", "Polkadot"),
-    ("chainlink", "LINK", "Chainlink"),
-    ("link", "LINK", "Chainlink"),
-    ("avalanche", "AVAX", "Avalanche"),
-    ("avax", "AVAX", "Avalanche"),
-    ("polygon", "POL", "Polygon"),
-    ("matic", "POL", "Polygon"),
-    ("pol", "POL", "Polygon"),
-    ("toncoin", "TON", "Toncoin"),
-    ("ton", "TON", "Toncoin"),
-    ("shiba", "SHIB", "Shiba Inu"),
-    ("shib", "SHIB", "Shiba Inu"),
-    ("pepe", "PEPE", "Pepe"),
-    ("sui", "SUI", "Sui"),
-    ("near", "NEAR", "NEAR Protocol"),
-    ("uniswap", "UNI", "Uniswap"),
-    ("uni", "UNI", "Uniswap"),
-    ("tether", "USDT", "Tether"),
-    ("usdt", "USDT", "Tether"),
-    ("usdc", "USDC", "USD Coin"),
-    ("fdusd", "FDUSD", "First Digital USD"),
-];
-
-/// Words that only say which market type is wanted.
-const PERP_WORDS: [&str; 6] = [
-    "perp",
-    "perps",
-    "perpetual",
-    "perpetuals",
-    "futures",
-    "future",
-];
-/// Words that carry no market name ("bitcoin price", "eth vs usdt").
-const FILLER_WORDS: [&str; 12] = [
-    "price", "prices", "of", "the", "on", "binance", "market", "pair", "vs", "to", "coin", "inu",
-];
-
-/// The Binance ticker for a common name or ticker, if the table knows it.
-pub fn asset_for_name(word: &str) -> Option<&'static str> {
-    let word = word.trim().to_lowercase();
-    ASSET_NAMES
-        .iter()
-        .find(|(name, _, _)| *name == word)
-        .map(|(_, ticker, _)| *ticker)
-}
-
-fn display_name(ticker: &str) -> Option<&'static str> {
-    ASSET_NAMES
-        .iter()
-        .find(|(_, t, _)| *t == ticker)
-        .map(|(_, _, name)| *name)
-}
-
-/// Which market an id names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Market {
-    Spot,
-    Perp,
-}
-
-impl Market {
-    fn prefix(self) -> &'static str {
-        match self {
-            Self::Spot => "spot",
-            Self::Perp => "perp",
-        }
-    }
-}
-
 /// A market found by search or named by a fetch id.
 #[derive(Clone)]
 struct Listing {
-    market: Market,
+    market: Venue,
     symbol: String,
     base: String,
     quote: String,
@@ -136,16 +42,16 @@ struct Listing {
 
 impl Listing {
     fn id(&self) -> String {
-        format!("{}:{}", self.market.prefix(), self.symbol)
+        format!("{}:{}", self.market.as_str(), self.symbol)
     }
 
     fn url(&self) -> String {
         match self.market {
-            Market::Spot => format!(
+            Venue::Spot => format!(
                 "https://www.binance.com/en/trade/{}_{}?type=spot",
                 self.base, self.quote
             ),
-            Market::Perp => format!("https://www.binance.com/en/futures/{}", self.symbol),
+            Venue::Perp => format!("https://www.binance.com/en/futures/{}", self.symbol),
         }
     }
 
@@ -155,8 +61,8 @@ impl Listing {
             _ => ticker.to_owned(),
         };
         let kind = match self.market {
-            Market::Spot => "spot market",
-            Market::Perp => "USD-M perpetual futures",
+            Venue::Spot => "spot market",
+            Venue::Perp => "USD-M perpetual futures",
         };
         format!(
             "{} / {} {kind} ({}) on Binance",
@@ -212,17 +118,18 @@ perp:BTCUSDT) can be passed to `fetch` for a full market snapshot.";
         ctx: &ToolContext,
         args: SearchArgs,
     ) -> Result<Reply<SearchOutput>, ToolError> {
-        let query = Query::parse(&args.query)?;
+        let query = Query::parse(&args.query)
+            .map_err(|e| ToolError::new(format!("Invalid arguments for search: {e}")))?;
         let (spot, futures) = tokio::join!(
             async {
-                if query.wants(Market::Spot) {
+                if query.wants(Venue::Spot) {
                     Some(ctx.binance.exchange_info().await)
                 } else {
                     None
                 }
             },
             async {
-                if query.wants(Market::Perp) {
+                if query.wants(Venue::Perp) {
                     Some(ctx.binance.futures_exchange_info().await)
                 } else {
                     None
@@ -232,26 +139,26 @@ perp:BTCUSDT) can be passed to `fetch` for a full market snapshot.";
         let mut ranked: Vec<(u8, usize, Listing)> = Vec::new();
         match spot {
             Some(Ok(info)) => {
-                ranked.extend(spot_listings(&info.value).filter_map(|l| query.rank(l)))
+                ranked.extend(spot_listings(&info.value).filter_map(|l| rank(&query, l)))
             }
             // Spot was only a bonus to a perpetual search.
-            Some(Err(_)) if query.only == Some(Market::Perp) => {}
+            Some(Err(_)) if query.only == Some(Venue::Perp) => {}
             Some(Err(error)) => return Err(error.into()),
             None => {}
         }
         match futures {
             Some(Ok(info)) => {
-                ranked.extend(perp_listings(&info.value).filter_map(|l| query.rank(l)));
+                ranked.extend(perp_listings(&info.value).filter_map(|l| rank(&query, l)));
             }
-            Some(Err(error)) if query.only == Some(Market::Perp) => return Err(error.into()),
+            Some(Err(error)) if query.only == Some(Venue::Perp) => return Err(error.into()),
             // A futures outage must not hide spot markets.
             Some(Err(_)) | None => {}
         }
         ranked.sort_by(|a, b| {
-            (a.0, a.1, a.2.market != Market::Spot, &a.2.symbol).cmp(&(
+            (a.0, a.1, a.2.market != Venue::Spot, &a.2.symbol).cmp(&(
                 b.0,
                 b.1,
-                b.2.market != Market::Spot,
+                b.2.market != Venue::Spot,
                 &b.2.symbol,
             ))
         });
@@ -273,7 +180,7 @@ fn spot_listings(info: &ExchangeInfo) -> impl Iterator<Item = Listing> + '_ {
         .iter()
         .filter(|s| s.status == "TRADING")
         .map(|s| Listing {
-            market: Market::Spot,
+            market: Venue::Spot,
             symbol: s.symbol.clone(),
             base: s.base_asset.clone(),
             quote: s.quote_asset.clone(),
@@ -285,82 +192,21 @@ fn perp_listings(info: &FuturesExchangeInfo) -> impl Iterator<Item = Listing> + 
         .iter()
         .filter(|s| s.contract_type == "PERPETUAL" && s.status == "TRADING")
         .map(|s| Listing {
-            market: Market::Perp,
+            market: Venue::Perp,
             symbol: s.symbol.clone(),
             base: s.base_asset.clone(),
             quote: s.quote_asset.clone(),
         })
 }
 
-/// A search query, read once.
-struct Query {
-    /// Set when the query says `perp`/`futures` or `spot`.
-    only: Option<Market>,
-    /// Asset tickers named, in order ("ether usdt" → ETH, USDT).
-    assets: Vec<String>,
-    /// The words run together, as a symbol ("btc/usdt" → BTCUSDT).
-    compact: String,
-}
-
-impl Query {
-    fn parse(text: &str) -> Result<Self, ToolError> {
-        if text.chars().count() > MAX_QUERY_CHARS {
-            return Err(ToolError::new(format!(
-                "Invalid arguments for search: the query is longer than {MAX_QUERY_CHARS} characters. \
-                 Search for one coin or pair, e.g. \"bitcoin\" or \"eth usdt\"."
-            )));
-        }
-        let mut only = None;
-        let mut assets = Vec::new();
-        for word in text
-            .split(|c: char| c.is_whitespace() || matches!(c, '-' | '/' | '_' | ',' | ':'))
-            .map(str::to_lowercase)
-            .filter(|w| !w.is_empty())
-        {
-            if PERP_WORDS.contains(&word.as_str()) {
-                only = Some(Market::Perp);
-            } else if word == "spot" {
-                only = Some(Market::Spot);
-            } else if !FILLER_WORDS.contains(&word.as_str()) {
-                assets
-                    .push(asset_for_name(&word).map_or_else(|| word.to_uppercase(), str::to_owned));
-            }
-        }
-        let compact = assets.concat();
-        if compact.is_empty() {
-            return Err(ToolError::new(
-                "Invalid arguments for search: the query names no coin or pair. Search for e.g. \
-                 \"bitcoin\", \"ETHUSDT\" or \"sol perp\".",
-            ));
-        }
-        Ok(Self {
-            only,
-            assets,
-            compact,
-        })
-    }
-
-    fn wants(&self, market: Market) -> bool {
-        self.only.is_none_or(|only| only == market)
-    }
-
-    /// (rank, quote preference, listing) for a match; lower ranks first.
-    fn rank(&self, listing: Listing) -> Option<(u8, usize, Listing)> {
-        let rank = match self.assets.as_slice() {
-            _ if listing.symbol == self.compact => 0,
-            [base, quote] if *base == listing.base && *quote == listing.quote => 0,
-            [one] if *one == listing.base => 1,
-            [a, b] if *a == listing.quote && *b == listing.base => 2,
-            [one] if *one == listing.quote => 4,
-            _ if self.compact.len() >= 3 && listing.symbol.starts_with(&self.compact) => 3,
-            _ => return None,
-        };
-        let preference = QUOTE_PREFERENCE
-            .iter()
-            .position(|q| *q == listing.quote)
-            .unwrap_or(QUOTE_PREFERENCE.len());
-        Some((rank, preference, listing))
-    }
+/// (rank, quote preference, listing) for a match; lower ranks first.
+fn rank(query: &Query, listing: Listing) -> Option<(u8, usize, Listing)> {
+    let rank = query.rank(&listing.symbol, &listing.base, &listing.quote)?;
+    let preference = QUOTE_PREFERENCE
+        .iter()
+        .position(|q| *q == listing.quote)
+        .unwrap_or(QUOTE_PREFERENCE.len());
+    Some((rank, preference, listing))
 }
 
 // ---------------------------------------------------------------------------
@@ -445,8 +291,8 @@ absolute binance.com URL to cite.";
             .ok()
             .and_then(|info| perp_listings(&info.value).find(|l| l.symbol == symbol.as_str()));
         let listing = match market {
-            Market::Spot => own_listing(spot_info.as_ref().err(), spot_listing.as_ref(), &args.id)?,
-            Market::Perp => {
+            Venue::Spot => own_listing(spot_info.as_ref().err(), spot_listing.as_ref(), &args.id)?,
+            Venue::Perp => {
                 own_listing(futures_info.as_ref().err(), perp_listing.as_ref(), &args.id)?
             }
         }
@@ -469,8 +315,8 @@ absolute binance.com URL to cite.";
         );
         // The market asked for comes first; the other is context.
         let sections = match market {
-            Market::Spot => [(spot, true), (perp, false)],
-            Market::Perp => [(perp, true), (spot, false)],
+            Venue::Spot => [(spot, true), (perp, false)],
+            Venue::Perp => [(perp, true), (spot, false)],
         };
         for (section, own) in sections {
             match section {
@@ -503,15 +349,15 @@ fn own_listing<'a>(
     })
 }
 
-fn parse_id(id: &str) -> Result<(Market, Symbol), ToolError> {
+fn parse_id(id: &str) -> Result<(Venue, Symbol), ToolError> {
     let id = id.trim();
     let (market, symbol) = match id.split_once(':') {
         Some((prefix, symbol)) => match prefix.to_ascii_lowercase().as_str() {
-            "spot" => (Market::Spot, symbol),
-            "perp" => (Market::Perp, symbol),
+            "spot" => (Venue::Spot, symbol),
+            "perp" => (Venue::Perp, symbol),
             _ => return Err(bad_id(id)),
         },
-        None => (Market::Spot, id),
+        None => (Venue::Spot, id),
     };
     let symbol = Symbol::parse(symbol).map_err(|_| bad_id(id))?;
     Ok((market, symbol))
@@ -555,7 +401,8 @@ async fn spot_section(ctx: &ToolContext, symbol: &Symbol) -> Result<Section, Bin
         freshness,
         ..Section::default()
     };
-    if let Some(t) = ticker.value.iter().find(|t| t.symbol == symbol.as_str()) {
+    let mut tickers = ticker.value.iter().map(|t| &t.stats);
+    if let Some(t) = tickers.find(|t| t.symbol == symbol.as_str()) {
         section.last_price = Some(t.last_price);
         section.change_percent = Some(t.price_change_percent);
         section.as_of = Some(t.close_time);
@@ -650,6 +497,9 @@ async fn perp_section(ctx: &ToolContext, symbol: &Symbol) -> Result<Section, Bin
             (oi * p.mark_price).round_dp(2)
         ));
     }
+    section.lines.push(format!(
+        "Perpetual candles: binance_klines {{\"symbol\":\"{symbol}\",\"market\":\"usdm\"}} (add \"price\": \"mark\", \"index\" or \"premium\" for those series); positioning: binance_positioning {{\"symbol\":\"{symbol}\"}}."
+    ));
     if !funding.value.is_empty() {
         let history: Vec<String> = funding
             .value
@@ -711,7 +561,7 @@ impl Document {
             url: listing.url(),
             text: self.lines.join("\n"),
             metadata: FetchMetadata {
-                market: listing.market.prefix().to_owned(),
+                market: listing.market.as_str().to_owned(),
                 symbol: listing.symbol.clone(),
                 base_asset: listing.base.clone(),
                 quote_asset: listing.quote.clone(),

@@ -7,13 +7,10 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::market::{Freshness, Limit};
-use super::search::asset_for_name;
+use super::args::{Freshness, Limit};
 use super::{Reply, Tool, ToolContext, ToolError};
+use crate::assets::Query;
 use crate::binance::wire::SymbolInfo;
-
-/// Longest text query; symbols and asset names are far shorter.
-const MAX_QUERY_CHARS: usize = 64;
 
 pub struct Symbols;
 
@@ -97,12 +94,15 @@ symbols only, 50 results (max 500).";
         ctx: &ToolContext,
         args: SymbolsArgs,
     ) -> Result<Reply<SymbolsOutput>, ToolError> {
-        let query = args.query.as_deref().map(str::trim).unwrap_or_default();
-        if query.chars().count() > MAX_QUERY_CHARS {
-            return Err(ToolError::new(format!(
-                "Invalid arguments for binance_symbols: `query` is longer than {MAX_QUERY_CHARS} characters; use a symbol or an asset name."
-            )));
-        }
+        // No query, or a blank one, lists every symbol the filters allow.
+        let query = match args.query.as_deref().map(str::trim) {
+            Some(text) if !text.is_empty() => Some(Query::parse(text).map_err(|e| {
+                ToolError::new(format!(
+                    "Invalid arguments for binance_symbols: `query`: {e}"
+                ))
+            })?),
+            _ => None,
+        };
         let status = args
             .status
             .as_deref()
@@ -118,7 +118,6 @@ symbols only, 50 results (max 500).";
             .as_deref()
             .map(|a| a.trim().to_ascii_uppercase());
         let info = ctx.binance.exchange_info().await?;
-        let matcher = Matcher::new(query);
         let mut matches: Vec<(u8, &SymbolInfo)> = info
             .value
             .symbols
@@ -126,7 +125,12 @@ symbols only, 50 results (max 500).";
             .filter(|s| status == "ANY" || s.status == status)
             .filter(|s| base.as_deref().is_none_or(|b| s.base_asset == b))
             .filter(|s| quote.as_deref().is_none_or(|q| s.quote_asset == q))
-            .filter_map(|s| matcher.rank(s).map(|rank| (rank, s)))
+            .filter_map(|s| match &query {
+                Some(query) => query
+                    .rank(&s.symbol, &s.base_asset, &s.quote_asset)
+                    .map(|rank| (rank, s)),
+                None => Some((0, s)),
+            })
             .collect();
         matches.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.symbol.cmp(&b.1.symbol)));
         let total_matches = matches.len();
@@ -141,51 +145,5 @@ symbols only, 50 results (max 500).";
                 .collect(),
             freshness: Freshness::of(&info),
         }))
-    }
-}
-
-/// Ranks symbols against a text query; lower is better, `None` is no match.
-struct Matcher {
-    /// The query as a symbol: upper-case, separators removed.
-    compact: String,
-    /// Assets named by the query's words ("bitcoin usdt" → BTC, USDT).
-    assets: Vec<String>,
-}
-
-impl Matcher {
-    fn new(query: &str) -> Self {
-        let compact = query
-            .chars()
-            .filter(|c| !matches!(c, '-' | '/' | '_' | ' '))
-            .collect::<String>()
-            .to_uppercase();
-        let assets = query
-            .split(['-', '/', '_', ' ', ','])
-            .filter(|w| !w.is_empty())
-            .map(|w| asset_for_name(w).map_or_else(|| w.to_uppercase(), str::to_owned))
-            .collect();
-        Self { compact, assets }
-    }
-
-    fn rank(&self, s: &SymbolInfo) -> Option<u8> {
-        if self.compact.is_empty() {
-            return Some(3);
-        }
-        let words_are_its_assets = !self.assets.is_empty()
-            && self
-                .assets
-                .iter()
-                .all(|a| *a == s.base_asset || *a == s.quote_asset);
-        if s.symbol == self.compact {
-            Some(0)
-        } else if words_are_its_assets && self.assets.first() == Some(&s.base_asset) {
-            Some(1)
-        } else if words_are_its_assets {
-            Some(2)
-        } else if s.symbol.contains(&self.compact) {
-            Some(3)
-        } else {
-            None
-        }
     }
 }

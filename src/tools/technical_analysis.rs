@@ -1,5 +1,7 @@
 //! `technical_analysis`: TA-Lib-exact indicators over the candles
-//! `binance_klines` would return, with a reading a model can quote.
+//! `binance_klines` would return (spot, or a USD-M perpetual's trade, mark,
+//! index or premium prices), with a reading a model can quote. Windows of
+//! up to 5000 candles come in pages of 1000.
 //!
 //! The output is built to be small (well under 4k tokens with the defaults):
 //! the open times of the last `points` candles are listed once and every
@@ -11,8 +13,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::candles::{self, Candles};
-use super::market::{IntervalArg, SymbolArg};
+use super::args::{IntervalArg, Limit, MarketArg, PriceArg, SymbolArg};
+use super::candles::{self, Candles, GapFields, SeriesFields, Source};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::analysis::reading::{self, RECENT_WINDOW, round_significant};
 use crate::analysis::spec::{IndicatorSpec, Line};
@@ -23,8 +25,9 @@ pub struct TechnicalAnalysis;
 /// Candles when `limit` is omitted: enough for a 200-period average to
 /// have one value and for every default indicator to be long past warm-up.
 pub const DEFAULT_LIMIT: u16 = 200;
-/// Binance's largest klines page; one request serves the whole window.
-pub const MAX_LIMIT: u16 = 1000;
+/// Five pages of 1000: a 200-day average on daily candles with years of
+/// warm-up, at a bounded cost of six requests.
+pub const MAX_LIMIT: u16 = 5000;
 /// Values listed per indicator line when `points` is omitted.
 pub const DEFAULT_POINTS: usize = 10;
 /// Most values per line: with [`MAX_INDICATORS`] indicators of up to three
@@ -50,32 +53,31 @@ pub const DEFAULT_INDICATORS: [&str; 7] = [
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TechnicalAnalysisArgs {
-    /// Trading pair, e.g. `BTCUSDT` (`btc-usdt` and `BTC/USDT` are accepted).
     pub symbol: SymbolArg,
-    /// Candle interval: 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h,
-    /// 1d, 3d, 1w or 1M. Default 1h.
     #[serde(default)]
     pub interval: IntervalArg,
+    #[serde(default)]
+    pub market: MarketArg,
+    #[serde(default)]
+    pub price: PriceArg,
     /// Candles in the window, the most recent ones (the last may still be
-    /// open). Default 200, at most 1000. Indicators are computed over exactly
-    /// these candles, as `binance_klines` returns them.
-    #[serde(default = "default_limit")]
-    pub limit: u16,
+    /// open). Default 200, at most 5000 (fetched in pages of 1000).
+    /// Indicators are computed over exactly these candles, as
+    /// `binance_klines` returns them.
+    #[serde(default)]
+    pub limit: Limit<1, MAX_LIMIT, DEFAULT_LIMIT>,
     /// Indicator specs such as `["rsi:14", "ema:50", "macd:12,26,9",
     /// "bbands:20,2", "atr:14"]`. Known: sma, ema, wma, rsi, macd, bbands,
     /// atr, stoch, adx, mfi, cci, obv, vwap; a bare name uses the usual
     /// parameters. Default: ema:20, ema:50, sma:200, rsi:14, macd:12,26,9,
-    /// bbands:20,2, atr:14. At most 12.
+    /// bbands:20,2, atr:14. At most 12. mfi, obv and vwap need volume, so
+    /// trade prices.
     #[serde(default)]
     pub indicators: Option<Vec<String>>,
     /// How many of the latest values to list per indicator line. Default 10,
     /// at most 50.
     #[serde(default = "default_points")]
     pub points: usize,
-}
-
-fn default_limit() -> u16 {
-    DEFAULT_LIMIT
 }
 
 fn default_points() -> usize {
@@ -86,6 +88,8 @@ fn default_points() -> usize {
 pub struct TechnicalAnalysisOutput {
     pub symbol: String,
     pub interval: String,
+    #[serde(flatten)]
+    pub series: SeriesFields,
     /// Candles the indicators were computed over.
     pub candles: usize,
     /// Open time (Unix ms) of the first and last candle of the window.
@@ -96,6 +100,8 @@ pub struct TechnicalAnalysisOutput {
     pub last_close: String,
     /// Milliseconds since Binance produced these candles.
     pub data_age_ms: u64,
+    #[serde(flatten)]
+    pub gaps: GapFields,
     /// Open times (Unix ms) of the candles that `points` lists, oldest first.
     pub points_open_time: Vec<i64>,
     pub indicators: Vec<IndicatorOutput>,
@@ -131,16 +137,17 @@ impl Tool for TechnicalAnalysis {
     const NAME: &'static str = "technical_analysis";
     const TITLE: &'static str = "Technical analysis";
     const DESCRIPTION: &'static str = "Compute technical indicators (values identical to TA-Lib) over the \
-most recent candles of a Binance spot market, the same candles binance_klines returns for that symbol, \
-interval and limit. Indicators are specs like \"rsi:14\", \"ema:50\", \"macd:12,26,9\", \"bbands:20,2\", \
-\"atr:14\" (also sma, wma, stoch, adx, mfi, cci, obv, vwap). For each: the latest value, the previous one, \
-and the last `points` values at the listed open times. Also `reading`: plain sentences from fixed rules - \
-trend: close above every requested moving average = uptrend, below every one = downtrend, else mixed; \
-RSI >= 70 overbought, <= 30 oversold, else the side of 50; MACD crossing its signal on the latest candle, \
-else its side, the zero line and whether the histogram widens; Bollinger %B position (near a band within \
-0.2) and width vs its 20-candle average (< 0.75x squeeze, > 1.25x wide); ATR vs its 20-candle average \
-(> 1.2x elevated, < 0.8x subdued). Quote the reading with its numbers; it describes, it does not predict. \
-The last candle may still be open.";
+most recent candles of a Binance spot market, or with market \"usdm\" of its USD-M perpetual (price \"trade\", \
+\"mark\", \"index\" or \"premium\"): the same candles binance_klines returns for that symbol, interval and \
+limit, up to 5000 candles (e.g. a 200-day average on daily candles). Indicators are specs like \"rsi:14\", \
+\"ema:50\", \"macd:12,26,9\", \"bbands:20,2\", \"atr:14\" (also sma, wma, stoch, adx, mfi, cci, obv, vwap). For \
+each: the latest value, the previous one, and the last `points` values at the listed open times. Also \
+`reading`: plain sentences from fixed rules - trend: close above every requested moving average = uptrend, \
+below every one = downtrend, else mixed; RSI >= 70 overbought, <= 30 oversold, else the side of 50; MACD \
+crossing its signal on the latest candle, else its side, the zero line and whether the histogram widens; \
+Bollinger %B position (near a band within 0.2) and width vs its 20-candle average (< 0.75x squeeze, > 1.25x \
+wide); ATR vs its 20-candle average (> 1.2x elevated, < 0.8x subdued). Quote the reading with its numbers; it \
+describes, it does not predict. The last candle may still be open; gaps in the series are listed.";
     const OPEN_WORLD: bool = true;
     const UI: Option<ToolUi> = Some(ToolUi {
         resource_uri: apps::CHART_URI,
@@ -153,15 +160,23 @@ The last candle may still be open.";
         ctx: &ToolContext,
         args: TechnicalAnalysisArgs,
     ) -> Result<Reply<TechnicalAnalysisOutput>, ToolError> {
-        let specs = parse_specs(args.indicators.as_deref(), args.limit)?;
+        let source = Source::new(args.symbol, args.interval, args.market, args.price)?;
+        let specs = parse_specs(args.indicators.as_deref(), args.limit.0)?;
+        if !source.series.has_volume()
+            && let Some(spec) = specs.iter().find(|s| needs_volume(s))
+        {
+            return Err(ToolError::new(format!(
+                "{spec} needs volume, and {} have none: use price trade, or an indicator of prices only.",
+                source.series.describe()
+            )));
+        }
         if !(1..=MAX_POINTS).contains(&args.points) {
             return Err(ToolError::new(format!(
                 "points {} is out of range: list 1 to {MAX_POINTS} values per indicator.",
                 args.points
             )));
         }
-        let candles =
-            candles::fetch(ctx, &args.symbol.0, args.interval.0, args.limit, MAX_LIMIT).await?;
+        let candles = candles::fetch(ctx, &source, args.limit.0).await?;
         let computed = compute(&candles, &specs);
         let output = analyse(&candles, &computed, args.points);
         // The chart app draws every line at every candle; the model reads
@@ -171,6 +186,15 @@ The last candle may still be open.";
                 .map_err(|_| ToolError::new("The chart series could not be encoded; try again."))?;
         Ok(Reply::new(output).with_meta(chart))
     }
+}
+
+/// True for the indicators computed from volume, which only traded
+/// series have.
+fn needs_volume(spec: &IndicatorSpec) -> bool {
+    matches!(
+        spec,
+        IndicatorSpec::Mfi(_) | IndicatorSpec::Obv | IndicatorSpec::Vwap
+    )
 }
 
 /// The requested specs, or the defaults; duplicates are dropped. Any bad
@@ -244,8 +268,9 @@ pub fn analyse(
         })
         .collect();
     TechnicalAnalysisOutput {
-        symbol: candles.symbol.to_string(),
-        interval: candles.interval.to_string(),
+        symbol: candles.source.symbol.to_string(),
+        interval: candles.source.interval.to_string(),
+        series: candles.source.series_fields(),
         candles: bars.len(),
         first_open_time: bars.first().map_or(0, |b| b.open_time),
         last_open_time: bars.last().map_or(0, |b| b.open_time),
@@ -254,6 +279,7 @@ pub fn analyse(
             .map(|k| k.close.to_string())
             .unwrap_or_default(),
         data_age_ms: candles::age_ms(&candles.klines),
+        gaps: GapFields::of(klines, candles.source.interval),
         points_open_time: bars[tail..].iter().map(|b| b.open_time).collect(),
         indicators,
         reading: read(close, computed),

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::market::{Freshness, SymbolArg, WindowSizeArg};
+use super::args::{Freshness, SymbolArg, WindowSizeArg};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::Symbol;
 use crate::binance::wire::{RollingTicker, Ticker24hr};
@@ -67,25 +67,13 @@ pub struct TickerStats {
 impl From<&Ticker24hr> for TickerStats {
     fn from(t: &Ticker24hr) -> Self {
         Self {
-            symbol: t.symbol.clone(),
-            last_price: t.last_price,
-            price_change: t.price_change,
-            price_change_percent: t.price_change_percent,
-            open_price: t.open_price,
-            high_price: t.high_price,
-            low_price: t.low_price,
-            weighted_avg_price: t.weighted_avg_price,
-            volume: t.volume,
-            quote_volume: t.quote_volume,
-            open_time: t.open_time,
-            close_time: t.close_time,
-            trade_count: t.count,
             prev_close_price: Some(t.prev_close_price),
             last_qty: Some(t.last_qty),
             bid_price: Some(t.bid_price),
             bid_qty: Some(t.bid_qty),
             ask_price: Some(t.ask_price),
             ask_qty: Some(t.ask_qty),
+            ..Self::from(&t.stats)
         }
     }
 }

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::market::{Freshness, Limit, SymbolArg, TimeArg, percent, round};
+use super::args::{Freshness, Limit, SymbolArg, TimeArg, percent, round};
 use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::TimeRange;
 

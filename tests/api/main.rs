@@ -3,8 +3,10 @@
 
 mod analysis;
 mod apps;
+mod arguments;
 mod binance_client;
 mod calculate;
+mod connections;
 mod fake_binance;
 mod handshake;
 mod helpers;

@@ -147,8 +147,8 @@ async fn bad_chart_arguments_say_what_is_valid() {
             "width 480 to 2400",
         ),
         (
-            json!({ "symbol": "BTCUSDT", "limit": 501 }),
-            "1 to 500 candles",
+            json!({ "symbol": "BTCUSDT", "limit": 2001 }),
+            "use 1 to 2000",
         ),
         (
             json!({ "symbol": "BTCUSDT", "theme": "sepia" }),

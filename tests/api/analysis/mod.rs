@@ -3,6 +3,7 @@
 //! completions.
 
 mod chart;
+mod long_window;
 mod prompts;
 mod resources;
 mod technical_analysis;
@@ -43,12 +44,21 @@ async fn tools_list_pins_the_analysis_tools() {
     for (name, properties) in [
         (
             "technical_analysis",
-            &["indicators", "interval", "limit", "points", "symbol"][..],
+            &[
+                "indicators",
+                "interval",
+                "limit",
+                "market",
+                "points",
+                "price",
+                "symbol",
+            ][..],
         ),
         (
             "binance_chart",
             &[
-                "height", "interval", "limit", "overlays", "pane", "symbol", "theme", "width",
+                "height", "interval", "limit", "market", "overlays", "pane", "price", "symbol",
+                "theme", "width",
             ][..],
         ),
     ] {

@@ -44,7 +44,7 @@ fn reference() -> HashMap<String, Vec<Option<f64>>> {
 }
 
 /// The reference column for an output line of a spec.
-fn column_for(spec: &str, line: &str) -> String {
+pub(super) fn column_for(spec: &str, line: &str) -> String {
     let params = spec
         .split_once(':')
         .map_or("", |(_, p)| p)
@@ -63,7 +63,7 @@ fn column_for(spec: &str, line: &str) -> String {
     }
 }
 
-fn close_enough(got: Option<f64>, want: Option<f64>) -> bool {
+pub(super) fn close_enough(got: Option<f64>, want: Option<f64>) -> bool {
     match (got, want) {
         (None, None) => true,
         (Some(g), Some(w)) => (g - w).abs() <= REL_TOL * w.abs().max(f64::MIN_POSITIVE),
@@ -268,12 +268,17 @@ async fn output_shape_is_pinned() {
             "candles",
             "data_age_ms",
             "first_open_time",
+            "gaps",
             "indicators",
             "interval",
             "last_close",
             "last_open_time",
+            "market",
+            "missing_candles",
             "points_open_time",
+            "price",
             "reading",
+            "series",
             "symbol"
         ]
     );
@@ -303,8 +308,20 @@ async fn bad_arguments_are_tool_errors_that_say_what_is_valid() {
             "needs at least 200 candles",
         ),
         (
-            json!({ "symbol": "BTCUSDT", "limit": 1001 }),
-            "1 to 1000 candles",
+            json!({ "symbol": "BTCUSDT", "limit": 5001 }),
+            "use 1 to 5000",
+        ),
+        (
+            json!({ "symbol": "BTCUSDT", "market": "usdm", "price": "mark", "indicators": ["obv"] }),
+            "obv needs volume",
+        ),
+        (
+            json!({ "symbol": "BTCUSDT", "price": "index" }),
+            "add market usdm",
+        ),
+        (
+            json!({ "symbol": "BTCUSDT", "market": "coinm" }),
+            "must be spot or usdm",
         ),
         (
             json!({ "symbol": "BTCUSDT", "points": 0 }),

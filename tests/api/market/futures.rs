@@ -5,7 +5,8 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::{HOUR_MS, dec, error_text, ok, rounded};
-use crate::fake_binance::{MARKETS, fmt8, funding_history, open_interest_at};
+use crate::fake_binance::data::{MARKETS, fmt8};
+use crate::fake_binance::futures::{funding_history, open_interest_at};
 use crate::helpers::spawn_app;
 
 #[tokio::test]

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{HOUR_MS, LAST_OPEN, dec, error_text, ok, rounded};
-use crate::fake_binance::fmt8;
+use crate::fake_binance::data::fmt8;
 use crate::helpers::spawn_app;
 
 /// The candles of a result as objects, named by its `columns`.

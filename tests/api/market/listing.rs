@@ -29,6 +29,9 @@ async fn tools_list_pins_the_market_tools() {
             json!([
                 "symbol",
                 "interval",
+                "market",
+                "price",
+                "series",
                 "summary",
                 "count",
                 "gaps",
@@ -108,6 +111,20 @@ async fn tools_list_pins_the_market_tools() {
                 "cached"
             ]),
         ),
+        (
+            "binance_positioning",
+            json!(["symbol"]),
+            json!([
+                "symbol",
+                "period",
+                "summary",
+                "count",
+                "columns",
+                "rows",
+                "data_age_ms",
+                "cached"
+            ]),
+        ),
         ("search", json!(["query"]), json!(["results"])),
         (
             "fetch",
@@ -162,4 +179,12 @@ async fn tools_list_pins_the_market_tools() {
         klines["inputSchema"]["properties"]["limit"]["maximum"],
         1000
     );
+    let market = &klines["inputSchema"]["properties"]["market"];
+    assert_eq!(market["enum"], json!(["spot", "usdm"]));
+    let price = &klines["inputSchema"]["properties"]["price"];
+    assert_eq!(price["enum"], json!(["trade", "mark", "index", "premium"]));
+    let positioning = find("binance_positioning");
+    let row = &positioning["outputSchema"]["$defs"]["PositioningRow"];
+    assert_eq!(row["prefixItems"][0]["type"], "integer", "{positioning}");
+    assert_eq!(row["minItems"], 20);
 }

@@ -1,13 +1,16 @@
 //! The Binance market tools over MCP, against the fake Binance: exact
-//! values from the fixture, argument errors, faults, caching, and the
-//! ChatGPT `search` → `fetch` round trip.
+//! values from the fixture, argument errors, faults, caching, the weight
+//! budget, and the ChatGPT `search` → `fetch` round trip.
 
+mod budget;
 mod faults;
 mod futures;
 mod klines;
 mod listing;
 mod order_book;
+mod positioning;
 mod search;
+mod series;
 mod symbols;
 mod ticker;
 mod trades;

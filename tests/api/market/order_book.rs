@@ -4,7 +4,8 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::{dec, ok, rounded};
-use crate::fake_binance::{MARKETS, fmt8, level_qty};
+use crate::fake_binance::data::{MARKETS, fmt8};
+use crate::fake_binance::spot::level_qty;
 use crate::helpers::spawn_app;
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 
 use super::{error_text, ok};
-use crate::fake_binance::{MARKETS, ticker_24hr_json, ticker_stats};
+use crate::fake_binance::data::MARKETS;
+use crate::fake_binance::spot::{ticker_24hr_json, ticker_stats};
 use crate::helpers::spawn_app;
 
 /// The tool's field for each of Binance's 24h ticker fields.

@@ -5,7 +5,8 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{dec, ok, rounded};
-use crate::fake_binance::{MARKETS, fmt8, tape_trade};
+use crate::fake_binance::data::{MARKETS, fmt8};
+use crate::fake_binance::spot::tape_trade;
 use crate::helpers::spawn_app;
 
 /// Expected summary over tape trades `range` of BTCUSDT.

@@ -28,6 +28,13 @@ Outputs (full float precision via repr, NaN written as an empty cell):
                       fake Binance serves for BTCUSDT 1h limit=200, which
                       tests/api/analysis/technical_analysis.rs asks technical_analysis
                       for. Adds ema_50 and sma_200 (the tool's default averages).
+  btcusdt-5m-last5000.csv
+                      the outputs over the 5000 candles of btcusdt-5m-last5000-bars.csv
+                      (the fake Binance's last 5000 BTCUSDT 5m candles, which it derives
+                      from the real hourly ones; written by the ignored Rust test
+                      regenerate_the_long_window_bars), the long window
+                      tests/api/analysis/long_window.rs asks technical_analysis for.
+                      Only the last 50 rows are written: the tool lists at most 50.
 
 VWAP is NOT a TA-Lib function. Its column is computed here with plain pandas: typical
 price (h+l+c)/3, cumulative sum of typical*volume over cumulative volume, reset at each
@@ -53,6 +60,8 @@ MS_PER_DAY = 86_400_000
 TINY_SCALE = 1e-8
 # Candles technical_analysis computes over by default (and the fake serves for limit=200).
 WINDOW = 200
+# Rows kept of the long window's references: the most values the tool lists.
+LONG_TAIL = 50
 
 
 def load_fixture():
@@ -152,7 +161,8 @@ def fmt(x):
     return "" if math.isnan(x) else repr(x)
 
 
-def write(path, df, param_sets, extra=None):
+def write(path, df, param_sets, extra=None, tail=None):
+    """Every output over all of `df`; only the last `tail` rows written when given."""
     out = {"open_time": df["open_time"].to_numpy()}
     for p in param_sets:
         out.update(indicators(df, p))
@@ -163,7 +173,8 @@ def write(path, df, param_sets, extra=None):
     names = list(out)
     with open(path, "w", newline="\n") as fh:
         fh.write(",".join(names) + "\n")
-        for i in range(len(df)):
+        first = 0 if tail is None else len(df) - tail
+        for i in range(first, len(df)):
             cells = [str(int(out["open_time"][i]))] + [fmt(out[n][i]) for n in names[1:]]
             fh.write(",".join(cells) + "\n")
 
@@ -188,6 +199,9 @@ def main():
         "sma_200": talib.SMA(df["close"].to_numpy(dtype=float), 200),
     }
     write(os.path.join(HERE, "btcusdt-1h-last200.csv"), window, [DEFAULTS], long_averages)
+
+    long_window = pd.read_csv(os.path.join(HERE, "btcusdt-5m-last5000-bars.csv"))
+    write(os.path.join(HERE, "btcusdt-5m-last5000.csv"), long_window, [DEFAULTS], long_averages, tail=LONG_TAIL)
 
     syn = synthetic()
     write_bars(os.path.join(HERE, "synthetic-bars.csv"), syn)

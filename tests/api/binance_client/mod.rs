@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crypto_mcp::binance::client::{MAX_RETRY_AFTER, REGION_BLOCK_COOL_DOWN};
 use crypto_mcp::binance::{
     BinanceClient, BinanceConfig, BinanceError, Interval, ManualClock, Symbol, TimeRange,
     WindowSize,
@@ -14,6 +15,8 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use crate::fake_binance::{FAKE_NOW_MS, FakeBinance, Fault};
+
+mod budget;
 
 /// Short enough to keep the timeout tests fast, long enough for a loaded
 /// CI machine to answer the happy paths.
@@ -215,7 +218,7 @@ async fn ticker_24hr_covers_the_last_24_candles() {
     let candles = app.fake.btcusdt_1h();
     let window = &candles[720..];
     let ticker = app.client.ticker_24hr(&[sym("BTCUSDT")]).await.unwrap();
-    let t = &ticker.value[0];
+    let (t, book) = (&ticker.value[0].stats, &ticker.value[0]);
     assert_eq!(t.symbol, "BTCUSDT");
     assert_eq!(t.open_price, d("104722.94"));
     assert_eq!(t.last_price, d("102429.56"));
@@ -225,7 +228,7 @@ async fn ticker_24hr_covers_the_last_24_candles() {
     assert_eq!(t.high_price, window.iter().map(|c| c.high).max().unwrap());
     assert_eq!(t.low_price, window.iter().map(|c| c.low).min().unwrap());
     assert_eq!(t.volume, window.iter().map(|c| c.volume).sum::<Decimal>());
-    assert_eq!(t.prev_close_price, candles[719].close);
+    assert_eq!(book.prev_close_price, candles[719].close);
     assert_eq!(t.open_time, window[0].open_time);
     assert_eq!(t.close_time, LAST_OPEN + 3_599_999);
     assert_eq!(t.count, window.iter().map(|c| c.trades).sum::<u64>());
@@ -239,7 +242,7 @@ async fn ticker_24hr_covers_the_last_24_candles() {
         .ticker_24hr(&[sym("ETHUSDT"), sym("BTCUSDT")])
         .await
         .unwrap();
-    let names: Vec<&str> = two.value.iter().map(|t| t.symbol.as_str()).collect();
+    let names: Vec<&str> = two.value.iter().map(|t| t.stats.symbol.as_str()).collect();
     assert_eq!(names, ["ETHUSDT", "BTCUSDT"]);
     let all = app.client.ticker_24hr(&[]).await.unwrap();
     assert_eq!(all.value.len(), 10);
@@ -368,7 +371,7 @@ async fn futures_endpoints() {
     let oi = app.client.open_interest(&btc).await.unwrap();
     assert_eq!(oi.value.open_interest, d("80382.695"));
 
-    let period = Interval::parse_open_interest_period("1h").unwrap();
+    let period = Interval::parse_futures_data_period("1h").unwrap();
     let hist = app
         .client
         .open_interest_hist(&btc, period, TimeRange::last(2))
@@ -541,6 +544,81 @@ async fn ban_pauses_calls_and_missing_retry_after_means_a_minute() {
 }
 
 #[tokio::test]
+async fn retry_after_is_clamped_to_the_longest_ban() {
+    let app = spawn().await;
+    app.fake.set_fault_times(
+        Fault::Banned {
+            retry_after: Some(u64::from(u32::MAX)),
+        },
+        1,
+    );
+    let error = btc_klines(&app, TimeRange::default()).await.unwrap_err();
+    assert!(
+        matches!(&error, BinanceError::Banned { retry_after, .. } if *retry_after == MAX_RETRY_AFTER),
+        "{error:?}"
+    );
+    assert_eq!(MAX_RETRY_AFTER, Duration::from_secs(3 * 24 * 3600));
+    let status = &app.client.host_status()[0];
+    assert_eq!(status.blocked_for, Some(MAX_RETRY_AFTER));
+    // Three days later the host is asked again.
+    app.clock.advance(MAX_RETRY_AFTER);
+    btc_klines(&app, TimeRange::last(2)).await.unwrap();
+
+    // A value past u32 is clamped too, not read as "no header".
+    app.fake.set_fault_times(
+        Fault::RateLimited {
+            retry_after: Some(99_999_999_999),
+        },
+        1,
+    );
+    let error = app.client.depth(&sym("BTCUSDT"), None).await.unwrap_err();
+    assert!(
+        matches!(error, BinanceError::RateLimited { retry_after, .. } if retry_after == MAX_RETRY_AFTER),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_answer_never_holds_more_rows_than_asked_for() {
+    let fake = FakeBinance::start().await;
+    let clock = ManualClock::new(FAKE_NOW_MS);
+    // Writing and reading 20,000 rows takes a while in a debug build.
+    let slow_enough = BinanceConfig {
+        attempt_timeout: Duration::from_secs(10),
+        request_timeout: Duration::from_secs(10),
+        ..config(vec![fake.url()], fake.url(), &clock)
+    };
+    let client = BinanceClient::new(slow_enough).unwrap();
+    let app = TestApp {
+        fake,
+        client,
+        clock,
+    };
+    app.client.exchange_info().await.unwrap();
+    app.fake
+        .set_path_fault(KLINES, Fault::Flood { rows: 20_000 });
+    let klines = btc_klines(&app, TimeRange::last(5)).await.unwrap();
+    assert_eq!(klines.len(), 5, "the most recent five of 20,000");
+    let from_start = btc_klines(
+        &app,
+        TimeRange {
+            start_time: Some(FIRST_OPEN),
+            end_time: None,
+            limit: Some(3),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        from_start.iter().map(|k| k.open_time).collect::<Vec<_>>(),
+        [FIRST_OPEN, FIRST_OPEN + 3_600_000, FIRST_OPEN + 7_200_000],
+        "the oldest three when asked from a start"
+    );
+    let defaulted = btc_klines(&app, TimeRange::default()).await.unwrap();
+    assert_eq!(defaulted.len(), 500, "Binance's default limit");
+}
+
+#[tokio::test]
 async fn region_block_falls_over_to_the_next_host() {
     let blocked = FakeBinance::start().await;
     let open = FakeBinance::start().await;
@@ -551,9 +629,35 @@ async fn region_block_falls_over_to_the_next_host() {
 
     client.ticker_price(&[sym("BTCUSDT")]).await.unwrap();
     client.depth(&sym("BTCUSDT"), None).await.unwrap();
-    assert_eq!(blocked.total_calls(), 1, "a 451 host is not asked again");
-    assert_eq!(open.total_calls(), 2);
+    // The first request (reading the weight limit) met the 451.
+    assert_eq!(blocked.total_calls(), 1, "a 451 host is set aside");
+    assert_eq!(open.calls("/api/v3/ticker/price"), 1);
+    assert_eq!(open.calls("/api/v3/depth"), 1);
     assert!(client.host_status()[0].region_blocked);
+}
+
+#[tokio::test]
+async fn a_region_blocked_host_is_tried_again_after_a_cool_down() {
+    let blocked = FakeBinance::start().await;
+    let open = FakeBinance::start().await;
+    blocked.set_fault_times(Fault::RegionBlocked, 1);
+    let clock = ManualClock::new(FAKE_NOW_MS);
+    let client =
+        BinanceClient::new(config(vec![blocked.url(), open.url()], open.url(), &clock)).unwrap();
+    client.ticker_price(&[sym("BTCUSDT")]).await.unwrap();
+    clock.advance(REGION_BLOCK_COOL_DOWN - Duration::from_secs(1));
+    client.depth(&sym("BTCUSDT"), None).await.unwrap();
+    assert_eq!(blocked.total_calls(), 1, "set aside during the cool-down");
+
+    clock.advance(Duration::from_secs(2));
+    assert!(!client.host_status()[0].region_blocked);
+    client.trades(&sym("BTCUSDT"), Some(5)).await.unwrap();
+    assert_eq!(
+        blocked.calls("/api/v3/trades"),
+        1,
+        "the lifted block is noticed"
+    );
+    assert_eq!(open.calls("/api/v3/trades"), 0);
 }
 
 #[tokio::test]
@@ -606,6 +710,7 @@ async fn server_errors_are_retried_a_bounded_number_of_times() {
 #[tokio::test]
 async fn a_retry_recovers_from_one_server_error() {
     let app = spawn().await;
+    app.client.exchange_info().await.unwrap();
     app.fake.set_fault_times(Fault::ServerError, 1);
     assert_eq!(btc_klines(&app, TimeRange::last(1)).await.unwrap().len(), 1);
     assert_eq!(app.fake.calls(KLINES), 2);
@@ -624,12 +729,14 @@ async fn server_error_on_the_first_host_moves_to_the_second() {
     ))
     .unwrap();
     client.ticker_price(&[sym("BTCUSDT")]).await.unwrap();
-    assert_eq!((failing.total_calls(), working.total_calls()), (1, 1));
+    let price_calls = |fake: &FakeBinance| fake.calls("/api/v3/ticker/price");
+    assert_eq!((price_calls(&failing), price_calls(&working)), (1, 1));
 }
 
 #[tokio::test]
 async fn a_hanging_upstream_times_out_in_time() {
     let app = spawn().await;
+    app.client.exchange_info().await.unwrap();
     app.fake.set_fault(Fault::Hang);
     let started = Instant::now();
     let error = btc_klines(&app, TimeRange::default()).await.unwrap_err();
