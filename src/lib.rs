@@ -21,6 +21,11 @@ pub mod state;
 pub mod telemetry;
 pub mod tools;
 
+/// A real `redis-server` for the store tests (shared with `tests/api`).
+#[cfg(test)]
+#[path = "../tests/support/redis_server.rs"]
+mod redis_server;
+
 use std::time::Duration;
 
 use axum::Router;
@@ -98,7 +103,8 @@ pub fn app(state: AppState) -> Router {
 /// store back, and every instance failing its check at once would take the
 /// whole deployment down with it.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    let store_ok = state.oauth.as_ref().is_none_or(|o| o.store_healthy());
+    let store_ok =
+        state.sessions.healthy() && state.oauth.as_ref().is_none_or(|o| o.store_healthy());
     let binance: Vec<_> = state
         .binance
         .host_status()

@@ -3,6 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 use crypto_mcp::config::{Command, Config};
+use crypto_mcp::mcp::session::SessionStore;
 use crypto_mcp::oauth::store::{RedisStore, StoreLimits};
 use crypto_mcp::oauth::{self, AuthMode, OAuth};
 use crypto_mcp::shared::StoreUrl;
@@ -125,7 +126,11 @@ async fn main() -> ExitCode {
             }
         }
     };
-    let state = AppState::new(settings, binance, oauth.clone());
+    let sessions = match &redis {
+        Some(redis) => SessionStore::shared(redis.clone()),
+        None => SessionStore::default(),
+    };
+    let state = AppState::with_sessions(settings, binance, oauth.clone(), sessions);
     tracing::info!(%addr, public_url = %state.settings.public_url, %store, "crypto-mcp listening; MCP endpoint at {}/mcp", state.settings.public_url);
     let served = crypto_mcp::serve(listener, state, shutdown_signal()).await;
     // The last changes (a token refreshed just before SIGTERM) are still

@@ -1,8 +1,9 @@
 //! Shared application state: a cheap `Clone` around one `Arc`.
 //!
-//! Everything the handlers share lives here, in memory: settings derived
-//! from the configuration, the Binance client (with its cache), MCP
-//! sessions and the catalog of tools, prompts and resources. A shutdown signal lets long-lived streams end so a
+//! Everything the handlers share lives here: settings derived from the
+//! configuration, the Binance client (with its cache), MCP sessions (in
+//! memory, or their records in the shared store) and the catalog of tools,
+//! prompts and resources. A shutdown signal lets long-lived streams end so a
 //! graceful shutdown can finish draining.
 
 use std::future::Future;
@@ -77,6 +78,16 @@ impl Deref for AppState {
 
 impl AppState {
     pub fn new(settings: Settings, binance: BinanceClient, oauth: Option<OAuth>) -> Self {
+        Self::with_sessions(settings, binance, oauth, SessionStore::default())
+    }
+
+    /// [`AppState::new`] with MCP sessions kept elsewhere (the shared store).
+    pub fn with_sessions(
+        settings: Settings,
+        binance: BinanceClient,
+        oauth: Option<OAuth>,
+        sessions: SessionStore,
+    ) -> Self {
         let scopes = oauth.as_ref().map(|_| crate::oauth::SCOPES_SUPPORTED);
         let catalog = Catalog::builder()
             .tools(crate::tools::registry())
@@ -90,7 +101,7 @@ impl AppState {
                 settings,
                 binance,
                 oauth,
-                sessions: Arc::default(),
+                sessions: Arc::new(sessions),
                 catalog: catalog.build(),
                 shutdown: watch::channel(false).0,
                 anonymous_streams: Arc::new(Semaphore::new(MAX_ANONYMOUS_STREAMS)),

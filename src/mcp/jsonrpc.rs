@@ -68,6 +68,15 @@ impl RpcError {
     pub fn internal() -> Self {
         Self::new(INTERNAL_ERROR, "Internal error")
     }
+
+    /// The shared session store cannot answer: nothing was done, and the
+    /// same request may be sent again shortly.
+    pub fn sessions_unavailable() -> Self {
+        Self::new(
+            INTERNAL_ERROR,
+            "Internal error: the session store is unavailable; try again shortly",
+        )
+    }
 }
 
 /// One JSON-RPC message as received, borrowing from the request body.

@@ -207,11 +207,11 @@ pub async fn dispatch(
         ("resources/templates/list", _) => list(params, &catalog.templates_list, stateless)?,
         ("tools/call", _) => call_tool(state, era, caller, params, notifier).await?,
         ("resources/read", _) => read_resource(catalog, stateless, params).await?,
-        ("resources/subscribe", false) => subscribe(state, era, params, true)?,
-        ("resources/unsubscribe", false) => subscribe(state, era, params, false)?,
+        ("resources/subscribe", false) => subscribe(state, era, params, true).await?,
+        ("resources/unsubscribe", false) => subscribe(state, era, params, false).await?,
         ("prompts/get", _) => get_prompt(catalog, stateless, params)?,
         ("completion/complete", _) => complete(catalog, stateless, params).await?,
-        ("logging/setLevel", false) => set_level(state, era, params)?,
+        ("logging/setLevel", false) => set_level(state, era, params).await?,
         _ => return Err(RpcError::method_not_found(method)),
     };
     Ok(payload)
@@ -370,7 +370,7 @@ async fn read_resource(
     }
 }
 
-fn subscribe(
+async fn subscribe(
     state: &AppState,
     era: &Era,
     params: Option<&RawValue>,
@@ -385,15 +385,28 @@ fn subscribe(
         ..
     } = era
     {
+        let unavailable = |e: super::session::SessionError| {
+            tracing::warn!(error = %e, "MCP session store unavailable");
+            RpcError::sessions_unavailable()
+        };
         if on {
-            if !state.sessions.subscribe(&session.id, &uri) {
+            if !state
+                .sessions
+                .subscribe(&session.id, &uri)
+                .await
+                .map_err(unavailable)?
+            {
                 return Err(RpcError::invalid_params(format!(
                     "too many subscriptions in this session (limit {})",
                     super::session::MAX_SUBSCRIPTIONS
                 )));
             }
         } else {
-            state.sessions.unsubscribe(&session.id, &uri);
+            state
+                .sessions
+                .unsubscribe(&session.id, &uri)
+                .await
+                .map_err(unavailable)?;
         }
     }
     Ok(Payload::empty())
@@ -453,7 +466,11 @@ async fn complete(
     Ok(computed(result, stateless, None))
 }
 
-fn set_level(state: &AppState, era: &Era, params: Option<&RawValue>) -> Result<Payload, RpcError> {
+async fn set_level(
+    state: &AppState,
+    era: &Era,
+    params: Option<&RawValue>,
+) -> Result<Payload, RpcError> {
     let SetLevelParams { level } = decode_params(params)?;
     let level = LogLevel::parse(&level).ok_or_else(|| {
         RpcError::invalid_params(format!(
@@ -465,7 +482,14 @@ fn set_level(state: &AppState, era: &Era, params: Option<&RawValue>) -> Result<P
         ..
     } = era
     {
-        state.sessions.set_log_level(&session.id, level);
+        state
+            .sessions
+            .set_log_level(&session.id, level)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "MCP session store unavailable");
+                RpcError::sessions_unavailable()
+            })?;
     }
     Ok(Payload::empty())
 }

@@ -32,7 +32,7 @@ use super::auth::{self, Anonymous};
 use super::jsonrpc::{self, Message, Request, RpcError, decode_params};
 use super::notify::{NOTIFICATION_QUEUE, Notifier};
 use super::server::{self, Era, Payload};
-use super::session::{LogLevel, Lookup, SessionView, StreamSlot};
+use super::session::{LogLevel, Lookup, SessionError, SessionView, StreamSlot};
 use super::version::ProtocolVersion;
 use crate::binance::CallerKey;
 use crate::state::AppState;
@@ -205,10 +205,11 @@ pub async fn post(
     let now = Instant::now();
     let session = match header_str(&headers, SESSION_HEADER) {
         None => None,
-        Some(id) => match state.sessions.lookup(id, now) {
-            Lookup::Live(view) => Some(view),
-            Lookup::Unknown => None,
-            Lookup::Terminated => return session_gone(),
+        Some(id) => match state.sessions.lookup(id, now).await {
+            Ok(Lookup::Live(view)) => Some(view),
+            Ok(Lookup::Unknown) => None,
+            Ok(Lookup::Terminated) => return session_gone(),
+            Err(e) => return sessions_unavailable(&e),
         },
     };
 
@@ -243,7 +244,7 @@ pub async fn post(
     let envelope = Envelope::read(request.params);
     let stateless = looks_stateless(header_version, &request, &envelope);
     if request.method == "initialize" && !stateless {
-        return initialize(&state, &request, now);
+        return initialize(&state, &request, now).await;
     }
     let prepared = match prepare(
         &headers,
@@ -320,6 +321,21 @@ fn unsupported_version_error(requested: &str) -> RpcError {
     .with_data(json!({ "supported": ProtocolVersion::all_as_str(), "requested": requested }))
 }
 
+/// 503 with a JSON-RPC error: the shared session store cannot answer.
+fn sessions_unavailable(e: &SessionError) -> Response {
+    tracing::warn!(error = %e, "MCP session store unavailable");
+    let mut response = rpc_failure(
+        StatusCode::SERVICE_UNAVAILABLE,
+        None,
+        RpcError::sessions_unavailable(),
+    );
+    response.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(crate::oauth::error::RETRY_AFTER_UNAVAILABLE),
+    );
+    response
+}
+
 fn session_gone() -> Response {
     rpc_failure(
         StatusCode::NOT_FOUND,
@@ -344,7 +360,7 @@ fn looks_stateless(
             .is_ok_and(|envelope| envelope.meta(META_VERSION).is_some())
 }
 
-fn initialize(state: &AppState, request: &Request<'_>, now: Instant) -> Response {
+async fn initialize(state: &AppState, request: &Request<'_>, now: Instant) -> Response {
     #[derive(Default, Deserialize)]
     #[serde(rename_all = "camelCase")]
     struct InitializeParams {
@@ -355,7 +371,10 @@ fn initialize(state: &AppState, request: &Request<'_>, now: Instant) -> Response
         Err(error) => return respond_error(request.id, error, StatusCode::OK),
     };
     let version = server::negotiate(&params.protocol_version);
-    let session = state.sessions.create(version, now);
+    let session = match state.sessions.create(version, now).await {
+        Ok(session) => session,
+        Err(e) => return sessions_unavailable(&e),
+    };
     let body = jsonrpc::result_envelope(request.id, &server::initialize_result(version));
     let mut response = json_response(StatusCode::OK, body);
     if let Ok(value) = HeaderValue::from_str(&session) {
@@ -699,10 +718,11 @@ pub async fn get(State(state): State<AppState>, headers: HeaderMap) -> Response 
     }
     let registration = match header_str(&headers, SESSION_HEADER) {
         None => None,
-        Some(id) => match state.sessions.lookup(id, Instant::now()) {
-            Lookup::Terminated => return session_gone(),
-            Lookup::Unknown => None,
-            Lookup::Live(view) => state.sessions.open_stream(&view.id),
+        Some(id) => match state.sessions.lookup(id, Instant::now()).await {
+            Ok(Lookup::Terminated) => return session_gone(),
+            Ok(Lookup::Unknown) => None,
+            Ok(Lookup::Live(view)) => Some(state.sessions.open_stream(&view)),
+            Err(e) => return sessions_unavailable(&e),
         },
     };
     // Streams end when a newer one displaces them or when shutdown begins, so
@@ -789,10 +809,10 @@ pub async fn delete(State(state): State<AppState>, headers: HeaderMap) -> Respon
             ),
         );
     };
-    if state.sessions.terminate(id, Instant::now()) {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        session_gone()
+    match state.sessions.terminate(id, Instant::now()).await {
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => session_gone(),
+        Err(e) => sessions_unavailable(&e),
     }
 }
 

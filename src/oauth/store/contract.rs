@@ -683,12 +683,9 @@ mod memory {
     });
 }
 
-#[path = "../../../tests/support/redis_server.rs"]
-mod redis_server;
-
 mod redis {
     use super::super::{RedisStore, Store, StoreLimits};
-    use super::redis_server::RedisServer;
+    use crate::redis_server::RedisServer;
     use crate::shared::redis::Redis;
 
     fn store(limits: StoreLimits) -> Box<dyn Store> {

@@ -8,8 +8,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use clap::Parser;
 use crypto_mcp::config::{Config, PublicUrl};
-use crypto_mcp::oauth::store::{Store, StoreLimits};
+use crypto_mcp::mcp::session::SessionStore;
+use crypto_mcp::oauth::store::{RedisStore, StoreLimits};
 use crypto_mcp::oauth::{self, OAuth, OAuthArgs};
+use crypto_mcp::shared::redis::Redis;
 use crypto_mcp::{AppState, Settings};
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
@@ -33,7 +35,8 @@ pub struct TestClock(Arc<AtomicU64>, SystemTime);
 
 enum Backend {
     Memory(StoreLimits),
-    Shared(Arc<dyn Store>),
+    /// The OAuth store and the MCP sessions in Redis.
+    Shared(Redis),
 }
 
 impl Default for TestClock {
@@ -174,7 +177,7 @@ impl TestAuthServer {
     /// the `resource` of the URL they were issued for, so the instances
     /// are given one public URL (`public_url`) as a deployment would be.
     pub async fn spawn_shared(
-        store: Arc<dyn Store>,
+        store: Redis,
         clock: TestClock,
         listener: tokio::net::TcpListener,
         public_url: &str,
@@ -217,13 +220,20 @@ impl TestAuthServer {
             Arc::new(move || base_time + Duration::from_secs(c2.0.load(Ordering::SeqCst)));
         let base = format!("http://{}", listener.local_addr().unwrap());
         let public_url: PublicUrl = public.parse().unwrap();
-        let (auth, _startup) = match backend {
-            Backend::Memory(limits) => {
-                OAuth::with_limits(&args, &public_url, clock_fn, limits).await
+        let (built, sessions) = match backend {
+            Backend::Memory(limits) => (
+                OAuth::with_limits(&args, &public_url, clock_fn, limits).await,
+                SessionStore::default(),
+            ),
+            Backend::Shared(redis) => {
+                let store = Arc::new(RedisStore::new(redis.clone(), StoreLimits::default()));
+                (
+                    OAuth::with_store(&args, &public_url, clock_fn, store).await,
+                    SessionStore::shared(redis),
+                )
             }
-            Backend::Shared(store) => OAuth::with_store(&args, &public_url, clock_fn, store).await,
-        }
-        .expect("oauth setup");
+        };
+        let (auth, _startup) = built.expect("oauth setup");
         // The real application: MCP endpoint behind the bearer check, plus
         // the authorization server, talking to a fake Binance.
         let binance = FakeBinance::start().await;
@@ -240,7 +250,12 @@ impl TestAuthServer {
         let config =
             Config::try_parse_from(argv.into_iter().chain(flags.iter().copied())).expect("config");
         let client = config.binance_client().expect("binance client");
-        let state = AppState::new(Settings::from_config(&config), client, Some(auth.clone()));
+        let state = AppState::with_sessions(
+            Settings::from_config(&config),
+            client,
+            Some(auth.clone()),
+            sessions,
+        );
         let task = tokio::spawn(async move {
             axum::serve(
                 listener,

@@ -4,25 +4,23 @@
 //! Skipped, with a message, where `redis-server` is missing (not in CI).
 use super::helpers::*;
 use crate::redis_server::RedisServer;
-use crypto_mcp::oauth::store::{ACCESS_CACHE_TTL, RedisStore, Store, StoreLimits};
+use crypto_mcp::oauth::store::ACCESS_CACHE_TTL;
 use crypto_mcp::shared::redis::Redis;
 use crypto_mcp::shared::{StorePrefix, StoreUrl};
 use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::Value;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A store on `server` under a prefix of its own.
-pub async fn store_on(server: &RedisServer) -> Arc<dyn Store> {
+/// A connection to `server` under a prefix of its own.
+pub async fn store_on(server: &RedisServer) -> Redis {
     let StoreUrl::Redis(url) = server.url().parse().unwrap() else {
         panic!("a redis URL");
     };
     let prefix: StorePrefix = format!("t{}:", uuid::Uuid::new_v4().simple())
         .parse()
         .unwrap();
-    let redis = Redis::connect(&url, &prefix, None).await.expect("connect");
-    Arc::new(RedisStore::new(redis, StoreLimits::default()))
+    Redis::connect(&url, &prefix, None).await.expect("connect")
 }
 
 /// Two instances on one store, one public URL, one clock.
@@ -281,4 +279,56 @@ async fn a_store_outage_is_503_never_a_pass_and_the_server_recovers() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test]
+async fn a_handshake_session_opened_on_one_instance_is_used_and_ended_on_the_other() {
+    let Some(server) = RedisServer::shared() else {
+        return;
+    };
+    let (a, b) = two_instances(server).await;
+    let t = a.obtain_tokens().await;
+    let post = |s: &TestAuthServer, body: Value, session: Option<&str>| {
+        let mut req = s
+            .http
+            .post(s.url("/mcp"))
+            .bearer_auth(&t.access)
+            .header("accept", "application/json, text/event-stream")
+            .json(&body);
+        if let Some(id) = session {
+            req = req
+                .header("mcp-session-id", id)
+                .header("mcp-protocol-version", "2025-06-18");
+        }
+        req.send()
+    };
+    let init = serde_json::json!({"jsonrpc": "2.0", "id": 0, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}});
+    let r = post(&a, init, None).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let id = r.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let level = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "logging/setLevel", "params": {"level": "error"}});
+    assert_eq!(
+        post(&b, level, Some(&id)).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let list = serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"});
+    assert_eq!(
+        post(&a, list.clone(), Some(&id)).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let r = b
+        .http
+        .delete(b.url("/mcp"))
+        .bearer_auth(&t.access)
+        .header("mcp-session-id", &id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT, "B knows A's session");
+    assert_eq!(
+        post(&a, list, Some(&id)).await.unwrap().status(),
+        StatusCode::NOT_FOUND,
+        "ended on B, gone on A"
+    );
 }
