@@ -3,29 +3,36 @@
 //! One clap struct: every flag has an environment fallback so the same binary
 //! is configured by flags locally and by variables on Fly.io, Railway or
 //! Render. Values are parsed into typed forms here (a public URL, origins,
-//! hosts), so the rest of the server never re-validates a string.
+//! hosts), so the rest of the server never re-validates a string, and
+//! resolved once into [`Settings`], which hold the `Host` and `Origin`
+//! policies the MCP guard and CORS apply.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
 
-use axum::http::Uri;
+use axum::http::uri::Authority;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::apps::AppDomain;
 use crate::binance::{
     BinanceClient, BinanceConfig, DEFAULT_FUTURES_BASE_URL, DEFAULT_SPOT_BASE_URLS, parse_base_urls,
 };
 use crate::oauth::config::Secretish;
 use crate::oauth::{AuthMode, OAuthArgs};
 use crate::shared::{DEFAULT_PREFIX, StorePrefix, StoreUrl};
+use crate::urls::{AppDomain, PublicUrl, UrlError};
 
 /// Browser origins allowed by default: the chat products people connect us
 /// to. Loopback origins (a local Inspector) and the public URL's own origin
 /// are always allowed on top of this list.
 pub const DEFAULT_ALLOWED_ORIGINS: &str =
     "https://chatgpt.com,https://chat.openai.com,https://claude.ai,https://claude.com";
+
+/// GET notification streams open at once by default. Each holds a
+/// connection, and so a file descriptor, for as long as its client likes;
+/// 256 leaves most of a 1,024-descriptor process for requests.
+pub const DEFAULT_MAX_STREAMS: usize = 256;
 
 /// Bounds of `--binance-timeout-ms`: below 50 ms even a loopback call can
 /// miss; above a minute a model's client has long given up.
@@ -162,6 +169,13 @@ pub struct Config {
     #[arg(long, env = "MCP_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<HostRule>,
 
+    /// Most GET notification streams open at once, across all sessions;
+    /// past it a new stream gets 503 with Retry-After. Keep it well below
+    /// the connection limit.
+    #[arg(long, env = "MCP_MAX_STREAMS", default_value_t = DEFAULT_MAX_STREAMS,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=65_536))]
+    pub max_streams: usize,
+
     /// Binance spot REST base URLs, comma-separated, tried in order on
     /// connection errors, 5xx and 451.
     #[arg(long, env = "BINANCE_BASE_URL", default_value = DEFAULT_SPOT_BASE_URLS)]
@@ -232,11 +246,7 @@ impl Config {
         self.public_url
             .clone()
             .or_else(platform)
-            .unwrap_or_else(|| PublicUrl {
-                scheme: "http".into(),
-                host: "localhost".into(),
-                port: Some(self.port),
-            })
+            .unwrap_or_else(|| PublicUrl::localhost(self.port))
     }
 
     /// The store: `--store`, else `REDIS_URL`, else memory. Parsed here and
@@ -265,7 +275,7 @@ impl Config {
     }
 
     /// The Binance client, configured from the `--binance-*` flags.
-    pub fn binance_client(&self) -> Result<BinanceClient, String> {
+    pub fn binance_client(&self) -> Result<BinanceClient, ConfigError> {
         let request_timeout = Duration::from_millis(self.binance_timeout_ms);
         BinanceClient::new(BinanceConfig {
             spot_base_urls: parse_base_urls(&self.binance_base_url),
@@ -274,7 +284,38 @@ impl Config {
             attempt_timeout: (request_timeout / 2).min(MAX_ATTEMPT_TIMEOUT),
             ..BinanceConfig::default()
         })
-        .map_err(|e| format!("--binance-base-url / --binance-futures-base-url: {e}"))
+        .map_err(ConfigError::Binance)
+    }
+}
+
+/// What the server needs from [`Config`], resolved once at startup.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub public_url: PublicUrl,
+    pub origins: OriginPolicy,
+    pub hosts: HostPolicy,
+    /// See `--anonymous-discovery` and [`crate::mcp::auth`].
+    pub anonymous_discovery: bool,
+    /// See `--max-streams`.
+    pub max_streams: usize,
+    /// See `--app-domain` and [`AppDomain`].
+    pub app_domain: Option<AppDomain>,
+    /// See [`crate::listener`].
+    pub connections: ConnectionLimits,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Self {
+        let public_url = config.public_url();
+        Self {
+            origins: OriginPolicy::new(&public_url, &config.allowed_origins),
+            hosts: HostPolicy::new(&public_url, &config.allowed_hosts),
+            anonymous_discovery: config.anonymous_discovery,
+            max_streams: config.max_streams,
+            app_domain: config.app_domain.clone(),
+            connections: config.connection_limits(),
+            public_url,
+        }
     }
 }
 
@@ -326,72 +367,6 @@ pub enum LogFormat {
     Json,
 }
 
-/// An absolute `http(s)://host[:port]` URL with no path, query or fragment:
-/// the base every advertised URL is built from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublicUrl {
-    scheme: String,
-    host: String,
-    port: Option<u16>,
-}
-
-impl PublicUrl {
-    /// Host name as it appears in a `Host` header, without the port.
-    pub fn host(&self) -> &str {
-        &self.host
-    }
-
-    /// The `scheme://host[:port]` origin browsers send for pages we serve.
-    pub fn origin(&self) -> String {
-        self.to_string()
-    }
-
-    /// Whether the URL is https (secure cookies are possible).
-    pub fn is_https(&self) -> bool {
-        self.scheme == "https"
-    }
-}
-
-impl fmt::Display for PublicUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.port {
-            Some(port) => write!(f, "{}://{}:{port}", self.scheme, self.host),
-            None => write!(f, "{}://{}", self.scheme, self.host),
-        }
-    }
-}
-
-impl FromStr for PublicUrl {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let trimmed = raw.trim().trim_end_matches('/');
-        let uri: Uri = trimmed
-            .parse()
-            .map_err(|_| format!("'{raw}' is not a URL like https://mcp.example.com"))?;
-        let scheme = match uri.scheme_str() {
-            Some(s @ ("http" | "https")) => s.to_owned(),
-            _ => return Err(format!("'{raw}' must start with http:// or https://")),
-        };
-        let authority = uri
-            .authority()
-            .ok_or_else(|| format!("'{raw}' has no host"))?;
-        if authority.as_str().contains('@') {
-            return Err(format!("'{raw}' must not contain user information"));
-        }
-        if !matches!(uri.path(), "" | "/") || uri.query().is_some() {
-            return Err(format!(
-                "'{raw}' must be a bare origin without a path or query, e.g. https://mcp.example.com"
-            ));
-        }
-        Ok(Self {
-            scheme,
-            host: authority.host().to_ascii_lowercase(),
-            port: authority.port_u16(),
-        })
-    }
-}
-
 /// One entry of `--allowed-origins`: an exact origin or `*`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OriginRule {
@@ -400,16 +375,14 @@ pub enum OriginRule {
 }
 
 impl FromStr for OriginRule {
-    type Err = String;
+    type Err = ConfigError;
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
         let raw = raw.trim();
         if raw == "*" {
             return Ok(Self::Any);
         }
-        let url: PublicUrl = raw
-            .parse()
-            .map_err(|e| format!("origin {e}; expected e.g. https://chatgpt.com"))?;
+        let url: PublicUrl = raw.parse().map_err(ConfigError::Origin)?;
         Ok(Self::Exact(url.origin()))
     }
 }
@@ -422,21 +395,139 @@ pub enum HostRule {
 }
 
 impl FromStr for HostRule {
-    type Err = String;
+    type Err = ConfigError;
 
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
         let raw = raw.trim();
         if raw == "*" {
             return Ok(Self::Any);
         }
-        let authority: axum::http::uri::Authority = raw
-            .parse()
-            .map_err(|_| format!("'{raw}' is not a host name"))?;
+        let not_a_host = || ConfigError::Host(raw.to_owned());
+        let authority: Authority = raw.parse().map_err(|_| not_a_host())?;
         if authority.as_str().contains('@') || authority.host().is_empty() {
-            return Err(format!("'{raw}' is not a host name"));
+            return Err(not_a_host());
         }
         Ok(Self::Exact(authority.host().to_ascii_lowercase()))
     }
+}
+
+/// Why a configuration value was refused; the message names the value and
+/// what would be accepted.
+#[derive(Debug)]
+pub enum ConfigError {
+    /// An entry of `--allowed-origins`.
+    Origin(UrlError),
+    /// An entry of `--allowed-hosts`.
+    Host(String),
+    /// `--binance-base-url` / `--binance-futures-base-url`.
+    Binance(crate::binance::ConfigError),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Origin(error) => write!(f, "origin {error}; expected e.g. https://chatgpt.com"),
+            Self::Host(raw) => write!(f, "'{raw}' is not a host name"),
+            Self::Binance(error) => {
+                write!(
+                    f,
+                    "--binance-base-url / --binance-futures-base-url: {error}"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Origin(error) => Some(error),
+            Self::Binance(error) => Some(error),
+            Self::Host(_) => None,
+        }
+    }
+}
+
+/// Which browser origins may call us: the public URL's own origin, the
+/// configured ones, and loopback (a local Inspector) always.
+#[derive(Debug, Clone)]
+pub struct OriginPolicy {
+    any: bool,
+    exact: Vec<String>,
+}
+
+impl OriginPolicy {
+    pub fn new(public_url: &PublicUrl, rules: &[OriginRule]) -> Self {
+        let mut exact = vec![public_url.origin()];
+        let mut any = false;
+        for rule in rules {
+            match rule {
+                OriginRule::Any => any = true,
+                OriginRule::Exact(origin) => exact.push(origin.clone()),
+            }
+        }
+        Self { any, exact }
+    }
+
+    pub fn allows(&self, origin: &str) -> bool {
+        let origin = origin.trim().to_ascii_lowercase();
+        self.any || self.exact.contains(&origin) || origin_is_loopback(&origin)
+    }
+}
+
+/// Which `Host` headers we answer: the public URL's host, the configured
+/// ones, and loopback always. Anything else may be DNS rebinding.
+#[derive(Debug, Clone)]
+pub struct HostPolicy {
+    any: bool,
+    hosts: Vec<String>,
+}
+
+impl HostPolicy {
+    pub fn new(public_url: &PublicUrl, rules: &[HostRule]) -> Self {
+        let mut hosts = vec![public_url.host().to_owned()];
+        let mut any = false;
+        for rule in rules {
+            match rule {
+                HostRule::Any => any = true,
+                HostRule::Exact(host) => hosts.push(host.clone()),
+            }
+        }
+        Self { any, hosts }
+    }
+
+    pub fn allows(&self, host_header: &str) -> bool {
+        if self.any {
+            return true;
+        }
+        let Ok(authority) = host_header.trim().parse::<Authority>() else {
+            return false;
+        };
+        if authority.as_str().contains('@') {
+            return false;
+        }
+        let host = authority.host().to_ascii_lowercase();
+        is_loopback_host(&host) || self.hosts.contains(&host)
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn origin_is_loopback(origin: &str) -> bool {
+    let Some(rest) = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    rest.parse::<Authority>()
+        .is_ok_and(|a| !a.as_str().contains('@') && is_loopback_host(a.host()))
 }
 
 #[cfg(test)]
@@ -478,18 +569,16 @@ mod tests {
     }
 
     #[test]
-    fn public_url_is_normalised_and_strict() {
-        let url: PublicUrl = "https://MCP.Example.com/".parse().expect("valid");
-        assert_eq!(url.to_string(), "https://mcp.example.com");
-        assert_eq!(url.host(), "mcp.example.com");
-        for bad in [
-            "ftp://x.example",
-            "https://x.example/mcp",
-            "https://u@x.example",
-            "nope",
-        ] {
-            assert!(bad.parse::<PublicUrl>().is_err(), "{bad} should be refused");
-        }
+    fn origins_are_bare_urls() {
+        let origin = "chatgpt.com/x"
+            .parse::<OriginRule>()
+            .expect_err("no scheme");
+        assert!(matches!(origin, ConfigError::Origin { .. }), "{origin}");
+        assert!(
+            origin
+                .to_string()
+                .ends_with("expected e.g. https://chatgpt.com")
+        );
     }
 
     #[test]
@@ -508,7 +597,8 @@ mod tests {
         let Err(error) = config.binance_client() else {
             panic!("a non-http base URL must be refused");
         };
-        assert!(error.contains("--binance-base-url"), "{error}");
+        assert!(matches!(error, ConfigError::Binance(_)), "{error}");
+        assert!(error.to_string().contains("--binance-base-url"), "{error}");
         let config = parse(&[
             "--binance-base-url",
             "http://127.0.0.1:9900, http://127.0.0.1:9901",
@@ -587,6 +677,60 @@ mod tests {
                 error.to_string().contains("--binance-timeout-ms"),
                 "{error}"
             );
+        }
+    }
+
+    fn public() -> PublicUrl {
+        "https://mcp.example.com".parse().expect("valid")
+    }
+
+    #[test]
+    fn origins() {
+        let policy = OriginPolicy::new(
+            &public(),
+            &[OriginRule::Exact("https://chatgpt.com".into())],
+        );
+        for ok in [
+            "https://chatgpt.com",
+            "https://mcp.example.com",
+            "http://localhost:6274",
+            "http://127.0.0.1:3000",
+            "http://[::1]:8080",
+        ] {
+            assert!(policy.allows(ok), "{ok}");
+        }
+        for bad in [
+            "http://evil.example.com",
+            "https://chatgpt.com.evil.com",
+            "http://localhost.evil.com",
+            "null",
+            "http://user@localhost",
+        ] {
+            assert!(!policy.allows(bad), "{bad}");
+        }
+        assert!(OriginPolicy::new(&public(), &[OriginRule::Any]).allows("http://anything.example"));
+    }
+
+    #[test]
+    fn hosts() {
+        let policy = HostPolicy::new(&public(), &[HostRule::Exact("internal.svc".into())]);
+        for ok in [
+            "mcp.example.com",
+            "MCP.example.com:443",
+            "localhost:8080",
+            "127.0.0.1",
+            "[::1]:9",
+            "internal.svc:80",
+        ] {
+            assert!(policy.allows(ok), "{ok}");
+        }
+        for bad in [
+            "evil.example.com",
+            "",
+            "mcp.example.com.evil.com",
+            "a@localhost",
+        ] {
+            assert!(!policy.allows(bad), "{bad}");
         }
     }
 }

@@ -13,11 +13,12 @@ use serde_json::{Value, json};
 
 use crate::mcp::catalog::{
     CatalogBuilder, GetPromptResult, Prompt, PromptArgument, PromptDescriptor, PromptMessage,
-    ReadError, Resource, ResourceDescriptor, ResourceRead, ResourceTemplate, TemplateDescriptor,
+    Resource, ResourceDescriptor, ResourceRead, ResourceTemplate, TemplateDescriptor,
 };
 use crate::mcp::content::{Content, ResourceBody, ResourceContents};
+use crate::mcp::error::ReadError;
 use crate::mcp::session::LogLevel;
-use crate::tools::{CallToolResult, DynTool, ToolContext};
+use crate::mcp::tool::{CallToolResult, DynTool, ToolContext};
 
 /// A 1x1 red PNG and a minimal WAV, the suite's own sample media.
 const IMAGE: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";

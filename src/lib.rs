@@ -4,6 +4,77 @@
 //! server, health check, shared layers) around an [`AppState`]; [`serve`]
 //! (in [`listener`]) runs it on a listener the caller bound, so tests can
 //! bind port 0, with connection timeouts and a connection cap.
+//!
+//! # Layout
+//!
+//! Layers point down only: `tools` and `market` use the framework in `mcp`,
+//! which uses `binance`, `oauth` and `config`; this file wires them
+//! (`.ci/structure.py` keeps it that way).
+//!
+//! - [`config`]: flags and environment, parsed once into [`Settings`]
+//!   (public URL, `Host`/`Origin` policies, limits).
+//! - [`state`]: [`AppState`], each layer's own state for the router.
+//! - [`mcp`]: the MCP endpoint. [`mcp::transport`] takes HTTP in and out
+//!   (POST, batches, GET streams, DELETE, the description page);
+//!   [`mcp::method`] decodes a request once; [`mcp::server`] serves each
+//!   method; [`mcp::error`] is its one error type and [`mcp::jsonrpc`] the
+//!   wire text; [`mcp::tool`] is the tool framework and [`mcp::catalog`]
+//!   what we offer; [`mcp::session`], [`mcp::era`] and [`mcp::version`]
+//!   say who is asking; [`mcp::guard`] and [`mcp::auth`] stand in front.
+//! - [`tools`]: the tools, one file per family, listed in `registry()`.
+//! - [`market`]: the market prompts, resources and completions.
+//! - [`oauth`]: the embedded OAuth 2.1 authorization server and the bearer
+//!   check the MCP routes sit behind.
+//! - [`binance`]: the Binance REST client: hosts, limits, cache, wire types.
+//! - [`analysis`]: indicators, the expression evaluator, charts.
+//! - [`apps`]: the MCP Apps chart view and the series it draws from.
+//! - [`assets`]: asset names and the one symbol query matcher.
+//! - [`listener`]: the accept loop (per-phase timeouts, connection cap).
+//! - [`urls`]: the public URL and the app domain, parsed once (a leaf).
+//! - [`html`]: the one HTML escaper; [`telemetry`]: logging.
+//! - `conformance` (feature `conformance`): the official suite's fixtures.
+//!
+//! # A request's way through
+//!
+//! A `tools/call` enters at the router's layers (request id, trace, CORS),
+//! then [`mcp::guard::check`] (`Host`, `Origin`) and [`mcp::auth::gate`]
+//! (bearer token), reaches [`mcp::transport::post::handle`], which reads the
+//! body, decodes the call ([`mcp::method::Call::decode`]) and places it in
+//! its era ([`mcp::transport::prepare`]); [`mcp::server::dispatch`] finds
+//! the tool in the catalog and [`mcp::tool`] decodes its arguments and runs
+//! it inside a panic guard; [`mcp::jsonrpc::answer`] writes the response, as
+//! JSON or as the last event of an SSE stream. `/authorize`, `/token` and
+//! the other OAuth routes go from the layers straight to [`oauth`].
+//!
+//! # Wiring
+//!
+//! What `main` does, in short:
+//!
+//! ```no_run
+//! use clap::Parser;
+//! use crypto_mcp::config::{Config, Settings};
+//! use crypto_mcp::oauth::{self, OAuth};
+//! use crypto_mcp::AppState;
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = Config::parse();
+//! let settings = Settings::from_config(&config);
+//! let binance = config.binance_client()?;
+//! let (oauth, startup) =
+//!     OAuth::new(&config.oauth, &settings.public_url, oauth::system_clock()).await?;
+//! eprint!("{}", startup.message()); // once, to stderr: never into logs
+//! let catalog = crypto_mcp::catalog(&binance, Some(&oauth), settings.app_domain.as_ref());
+//! let clock = crypto_mcp::mcp::state::system_clock();
+//! let state = AppState::new(settings, binance, Some(oauth.clone()), catalog, clock);
+//! let listener = tokio::net::TcpListener::bind(config.bind_addr()).await?;
+//! // Peer addresses feed the login and registration throttles, so serve
+//! // keeps them; the future resolving starts a graceful shutdown.
+//! crypto_mcp::serve(listener, state, std::future::pending()).await?;
+//! // Changes not yet in the state file are written before exiting.
+//! oauth.flush_state().await?;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod analysis;
 pub mod apps;
@@ -12,6 +83,7 @@ pub mod binance;
 pub mod config;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod html;
 pub mod listener;
 pub mod market;
 pub mod mcp;
@@ -20,6 +92,7 @@ pub mod shared;
 pub mod state;
 pub mod telemetry;
 pub mod tools;
+pub mod urls;
 
 /// A real `redis-server` for the store tests (shared with `tests/api`).
 #[cfg(test)]
@@ -39,18 +112,45 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
+use crate::binance::BinanceClient;
+use crate::mcp::catalog::Catalog;
+use crate::mcp::state::McpState;
+use crate::oauth::OAuth;
+use crate::urls::AppDomain;
+
+pub use config::Settings;
 pub use listener::serve;
-pub use state::{AppState, Settings};
+pub use state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// How long browsers may cache a CORS preflight answer.
 const CORS_MAX_AGE: Duration = Duration::from_secs(600);
 
+/// Everything the server offers: the tools, the market prompts and
+/// resources, the chart app's view, and with the `conformance` feature the
+/// suite's fixtures. With
+/// OAuth, every tool declares the scopes it needs.
+pub fn catalog(
+    binance: &BinanceClient,
+    oauth: Option<&OAuth>,
+    app_domain: Option<&AppDomain>,
+) -> Catalog {
+    let catalog = Catalog::builder()
+        .tools(tools::registry())
+        .oauth_scopes(oauth.map(|_| oauth::SCOPES_SUPPORTED));
+    let catalog = market::register(catalog, binance);
+    let catalog = apps::register(catalog, app_domain);
+    #[cfg(feature = "conformance")]
+    let catalog = conformance::register(catalog);
+    catalog.build()
+}
+
 pub fn app(state: AppState) -> Router {
-    let cors_state = state.clone();
+    // CORS answers browsers for every route with the MCP guard's policy.
+    let origins = state.settings().origins.clone();
     let cors = CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(move |origin, _| {
-            mcp::guard::cors_allows(&cors_state, origin)
+            origin.to_str().is_ok_and(|origin| origins.allows(origin))
         }))
         .allow_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
         .allow_headers([
@@ -82,9 +182,8 @@ pub fn app(state: AppState) -> Router {
         .on_request(())
         .on_response(DefaultOnResponse::new().level(Level::DEBUG));
     let mut router = Router::new()
-        .merge(mcp::router(&state))
-        .route("/healthz", get(healthz))
-        .with_state(state.clone());
+        .merge(mcp::router(state.mcp.clone()))
+        .route("/healthz", get(healthz).with_state(state.mcp.clone()));
     if let Some(oauth) = &state.oauth {
         router = router.merge(oauth::router().with_state(oauth.clone()));
     }
@@ -102,7 +201,7 @@ pub fn app(state: AppState) -> Router {
 /// when the store is down: restarting this instance would not bring the
 /// store back, and every instance failing its check at once would take the
 /// whole deployment down with it.
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+async fn healthz(State(state): State<McpState>) -> impl IntoResponse {
     let store_ok =
         state.sessions.healthy() && state.oauth.as_ref().is_none_or(|o| o.store_healthy());
     let binance: Vec<_> = state

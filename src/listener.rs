@@ -72,7 +72,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let limits = state.settings.connections;
+    let limits = state.settings().connections;
     let descriptors = raise_descriptor_limit();
     let cap = limits.cap(descriptors);
     tracing::info!(

@@ -4,6 +4,7 @@ use clap::Parser;
 use clap::error::ErrorKind;
 use crypto_mcp::config::{Command, Config};
 use crypto_mcp::mcp::session::SessionStore;
+use crypto_mcp::mcp::state::system_clock;
 use crypto_mcp::oauth::store::{RedisStore, StoreLimits};
 use crypto_mcp::oauth::{self, AuthMode, OAuth};
 use crypto_mcp::shared::StoreUrl;
@@ -126,12 +127,21 @@ async fn main() -> ExitCode {
             }
         }
     };
+    let public_url = settings.public_url.clone();
+    let catalog = crypto_mcp::catalog(&binance, oauth.as_ref(), settings.app_domain.as_ref());
     let sessions = match &redis {
         Some(redis) => SessionStore::shared(redis.clone()),
         None => SessionStore::default(),
     };
-    let state = AppState::with_sessions(settings, binance, oauth.clone(), sessions);
-    tracing::info!(%addr, public_url = %state.settings.public_url, %store, "crypto-mcp listening; MCP endpoint at {}/mcp", state.settings.public_url);
+    let state = AppState::with_sessions(
+        settings,
+        binance,
+        oauth.clone(),
+        catalog,
+        system_clock(),
+        sessions,
+    );
+    tracing::info!(%addr, %public_url, %store, "crypto-mcp listening; MCP endpoint at {public_url}/mcp");
     let served = crypto_mcp::serve(listener, state, shutdown_signal()).await;
     // The last changes (a token refreshed just before SIGTERM) are still
     // only in memory: write them before exiting.

@@ -63,13 +63,73 @@ pub struct Line {
     pub values: Series,
 }
 
-/// Why a spec was refused; the message names the spec and lists the valid forms.
+/// Why a spec was refused. Its message names the spec and lists the valid
+/// forms, so a model can correct itself in one step.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecError(pub String);
+pub struct SpecError {
+    /// The spec as given, cut to [`SHOWN_CHARS`].
+    spec: String,
+    problem: SpecProblem,
+}
+
+/// Characters of a refused spec echoed in the message.
+const SHOWN_CHARS: usize = 40;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecProblem {
+    UnknownIndicator,
+    ParameterCount {
+        name: String,
+        expected: usize,
+    },
+    NotAWholeNumber {
+        text: String,
+        min: usize,
+    },
+    BandWidth {
+        text: String,
+    },
+    /// A period below what the indicator can compute with.
+    BelowMinimum,
+}
+
+impl SpecError {
+    fn new(spec: &str, problem: SpecProblem) -> Self {
+        Self {
+            spec: spec.chars().take(SHOWN_CHARS).collect(),
+            problem,
+        }
+    }
+
+    pub fn problem(&self) -> &SpecProblem {
+        &self.problem
+    }
+}
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        write!(f, "invalid indicator \"{}\": ", self.spec)?;
+        match &self.problem {
+            SpecProblem::UnknownIndicator => f.write_str("unknown indicator")?,
+            SpecProblem::ParameterCount { name, expected: 0 } => {
+                write!(f, "{name} takes no parameters")?
+            }
+            SpecProblem::ParameterCount { name, expected } => {
+                write!(f, "{name} takes {expected} parameter(s)")?
+            }
+            SpecProblem::NotAWholeNumber { text, min } => write!(
+                f,
+                "\"{text}\" is not a whole number from {min} to {MAX_SPEC_PERIOD}"
+            )?,
+            SpecProblem::BandWidth { text } => write!(
+                f,
+                "band width \"{text}\" must be a number above 0 and at most {MAX_BAND_WIDTH}"
+            )?,
+            SpecProblem::BelowMinimum => f.write_str(
+                "a period is below the indicator's minimum (2 for averages, RSI, Bollinger, ADX, MFI and CCI; 1 for ATR, stochastics and the MACD signal)",
+            )?,
+        }
+        write!(f, ". Valid indicators: {VALID_SPECS}.")
     }
 }
 
@@ -78,12 +138,7 @@ impl std::error::Error for SpecError {}
 impl IndicatorSpec {
     /// Parses `"name"` or `"name:p1,p2,..."`, case-insensitive, spaces allowed.
     pub fn parse(input: &str) -> Result<Self, SpecError> {
-        let shown: String = input.chars().take(40).collect();
-        let invalid = |why: &str| {
-            SpecError(format!(
-                "invalid indicator \"{shown}\": {why}. Valid indicators: {VALID_SPECS}."
-            ))
-        };
+        let invalid = |problem| SpecError::new(input, problem);
         let text = input.trim().to_ascii_lowercase();
         let (name, params) = match text.split_once(':') {
             Some((name, params)) => (name.trim(), Some(params)),
@@ -97,10 +152,10 @@ impl IndicatorSpec {
                 return Ok(defaults.to_vec());
             }
             if params.len() != defaults.len() {
-                return Err(invalid(&format!(
-                    "{name} takes {} parameter(s)",
-                    defaults.len()
-                )));
+                return Err(invalid(SpecProblem::ParameterCount {
+                    name: name.to_owned(),
+                    expected: defaults.len(),
+                }));
             }
             params
                 .iter()
@@ -109,9 +164,10 @@ impl IndicatorSpec {
                         .ok()
                         .filter(|n| *n <= MAX_SPEC_PERIOD)
                         .ok_or_else(|| {
-                            invalid(&format!(
-                                "\"{p}\" is not a whole number from 1 to {MAX_SPEC_PERIOD}"
-                            ))
+                            invalid(SpecProblem::NotAWholeNumber {
+                                text: (*p).to_owned(),
+                                min: 1,
+                            })
                         })
                 })
                 .collect()
@@ -123,7 +179,12 @@ impl IndicatorSpec {
             "rsi" => Self::Rsi(ints(&[14])?[0]),
             "macd" => match ints(&[12, 26, 9])?[..] {
                 [fast, slow, signal] => Self::Macd { fast, slow, signal },
-                _ => return Err(invalid("macd takes FAST,SLOW,SIGNAL")),
+                _ => {
+                    return Err(invalid(SpecProblem::ParameterCount {
+                        name: name.to_owned(),
+                        expected: 3,
+                    }));
+                }
             },
             "bbands" | "bb" => match params[..] {
                 [] => Self::Bbands { period: 20, k: 2.0 },
@@ -133,22 +194,24 @@ impl IndicatorSpec {
                         .ok()
                         .filter(|n| *n <= MAX_SPEC_PERIOD)
                         .ok_or_else(|| {
-                            invalid(&format!(
-                                "\"{period}\" is not a whole number from 2 to {MAX_SPEC_PERIOD}"
-                            ))
+                            invalid(SpecProblem::NotAWholeNumber {
+                                text: period.to_owned(),
+                                min: 2,
+                            })
                         })?;
                     let k = k
                         .parse::<f64>()
                         .ok()
                         .filter(|k| *k > 0.0 && *k <= MAX_BAND_WIDTH)
-                        .ok_or_else(|| {
-                            invalid(&format!(
-                                "band width \"{k}\" must be a number above 0 and at most {MAX_BAND_WIDTH}"
-                            ))
-                        })?;
+                        .ok_or_else(|| invalid(SpecProblem::BandWidth { text: k.to_owned() }))?;
                     Self::Bbands { period, k }
                 }
-                _ => return Err(invalid("bbands takes PERIOD,K")),
+                _ => {
+                    return Err(invalid(SpecProblem::ParameterCount {
+                        name: name.to_owned(),
+                        expected: 2,
+                    }));
+                }
             },
             "atr" => Self::Atr(ints(&[14])?[0]),
             "stoch" => match ints(&[5, 3, 3])?[..] {
@@ -157,22 +220,28 @@ impl IndicatorSpec {
                     slowk,
                     slowd,
                 },
-                _ => return Err(invalid("stoch takes FASTK,SLOWK,SLOWD")),
+                _ => {
+                    return Err(invalid(SpecProblem::ParameterCount {
+                        name: name.to_owned(),
+                        expected: 3,
+                    }));
+                }
             },
             "adx" => Self::Adx(ints(&[14])?[0]),
             "mfi" => Self::Mfi(ints(&[14])?[0]),
             "cci" => Self::Cci(ints(&[20])?[0]),
             "obv" | "vwap" if !params.is_empty() => {
-                return Err(invalid(&format!("{name} takes no parameters")));
+                return Err(invalid(SpecProblem::ParameterCount {
+                    name: name.to_owned(),
+                    expected: 0,
+                }));
             }
             "obv" => Self::Obv,
             "vwap" => Self::Vwap,
-            _ => return Err(invalid("unknown indicator")),
+            _ => return Err(invalid(SpecProblem::UnknownIndicator)),
         };
         if spec.lookback().is_none() {
-            return Err(invalid(
-                "a period is below the indicator's minimum (2 for averages, RSI, Bollinger, ADX, MFI and CCI; 1 for ATR, stochastics and the MACD signal)",
-            ));
+            return Err(invalid(SpecProblem::BelowMinimum));
         }
         Ok(spec)
     }
@@ -373,10 +442,20 @@ mod tests {
         ] {
             let error = IndicatorSpec::parse(input).expect_err(input);
             assert!(
-                error.0.contains("Valid indicators: sma:N"),
+                error.to_string().contains("Valid indicators: sma:N"),
                 "{input}: {error}"
             );
         }
+        let kind = |input| IndicatorSpec::parse(input).map_err(|e| e.problem().clone());
+        assert_eq!(kind("foo:3"), Err(SpecProblem::UnknownIndicator));
+        assert_eq!(kind("rsi:1"), Err(SpecProblem::BelowMinimum));
+        assert_eq!(
+            kind("obv:3"),
+            Err(SpecProblem::ParameterCount {
+                name: "obv".into(),
+                expected: 0
+            })
+        );
     }
 
     #[test]

@@ -20,22 +20,19 @@
 
 pub mod chart_data;
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
 use crate::mcp::catalog::{
-    CatalogBuilder, LIST_TTL_MS, ReadError, Resource, ResourceDescriptor, ResourceRead,
+    CatalogBuilder, LIST_TTL_MS, Resource, ResourceDescriptor, ResourceRead,
 };
 use crate::mcp::content::{ResourceBody, ResourceContents};
+use crate::mcp::error::ReadError;
+use crate::mcp::ui::MIME_TYPE;
+use crate::urls::AppDomain;
 
-/// The extension's id, as `initialize` capabilities name it.
-pub const EXTENSION_ID: &str = "io.modelcontextprotocol/ui";
-/// The only MIME type the extension defines; hosts compare it exactly.
-pub const MIME_TYPE: &str = "text/html;profile=mcp-app";
 /// The chart view.
 pub const CHART_URI: &str = "ui://crypto-mcp/chart-v1.html";
 
@@ -51,83 +48,6 @@ pub const CHART_HTML: &str = concat!(
     include_str!("../../assets/chart-app/chart.js"),
     "</script>\n</body>\n</html>\n",
 );
-
-/// What the server declares under `capabilities.extensions` (both eras).
-pub fn extension_capability() -> Value {
-    json!({ "mimeTypes": [MIME_TYPE] })
-}
-
-/// How a tool's results render as an app: the view, and the status lines
-/// ChatGPT shows while the tool runs and after (at most 64 characters).
-#[derive(Debug, Clone, Copy)]
-pub struct ToolUi {
-    pub resource_uri: &'static str,
-    pub invoking: &'static str,
-    pub invoked: &'static str,
-}
-
-impl ToolUi {
-    /// The tool descriptor's `_meta`. The standard key, its deprecated flat
-    /// twin (hosts must still read it, and the official SDK still writes
-    /// it) and ChatGPT's aliases. `visibility` names the app too because
-    /// the view calls the tool itself.
-    pub fn descriptor_meta(&self) -> Value {
-        json!({
-            "ui": { "resourceUri": self.resource_uri, "visibility": ["model", "app"] },
-            "ui/resourceUri": self.resource_uri,
-            "openai/outputTemplate": self.resource_uri,
-            "openai/widgetAccessible": true,
-            "openai/toolInvocation/invoking": self.invoking,
-            "openai/toolInvocation/invoked": self.invoked,
-        })
-    }
-}
-
-/// A dedicated sandbox origin for the view (`_meta.ui.domain`), for a host
-/// that asks for one (directory listings). Its form is the host's: Claude
-/// wants `<first 32 hex of sha256(MCP URL)>.claudemcpcontent.com`, ChatGPT
-/// an `https://` origin. There is no default, because a domain a host does
-/// not expect stops it rendering the view at all, while none is always
-/// accepted (the host's own sandbox origin).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppDomain(String);
-
-/// Longest DNS name.
-const MAX_DOMAIN_LEN: usize = 253;
-
-impl FromStr for AppDomain {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let text = raw.trim().to_ascii_lowercase();
-        let host = text.strip_prefix("https://").unwrap_or(&text);
-        let label_ok = |label: &str| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        };
-        if host.len() > MAX_DOMAIN_LEN
-            || host.split('.').count() < 2
-            || !host.split('.').all(label_ok)
-        {
-            return Err(format!(
-                "{raw:?} is not a domain: give a host name such as \
-                 0a438b56404e81245c5485e96ce8e529.claudemcpcontent.com, or an https:// origin without a path"
-            ));
-        }
-        Ok(Self(text))
-    }
-}
-
-impl fmt::Display for AppDomain {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Adds the chart view to the catalog.
 pub fn register(catalog: CatalogBuilder, domain: Option<&AppDomain>) -> CatalogBuilder {
@@ -162,8 +82,8 @@ fn resource_meta(domain: Option<&AppDomain>) -> Value {
         "openai/widgetCSP": { "connect_domains": [], "resource_domains": [] },
     });
     if let Some(domain) = domain {
-        ui["domain"] = json!(domain.0);
-        meta["openai/widgetDomain"] = json!(domain.0);
+        ui["domain"] = json!(domain.as_str());
+        meta["openai/widgetDomain"] = json!(domain.as_str());
     }
     meta["ui"] = ui;
     meta
@@ -286,33 +206,6 @@ mod tests {
                 .contains("Copyright (с) 2023 TradingView, Inc. https://www.tradingview.com/")
         );
         assert!(CHART_HTML.contains("attributionLogo: true"));
-    }
-
-    #[test]
-    fn domains_are_host_names_or_https_origins() {
-        let claude = "0a438b56404e81245c5485e96ce8e529.claudemcpcontent.com";
-        assert_eq!(
-            claude.parse::<AppDomain>().map(|d| d.to_string()),
-            Ok(claude.to_owned())
-        );
-        assert_eq!(
-            "https://Crypto.Example.com"
-                .parse::<AppDomain>()
-                .map(|d| d.to_string()),
-            Ok("https://crypto.example.com".to_owned())
-        );
-        for bad in [
-            "",
-            "localhost",
-            "http://a.com",
-            "https://a.com/path",
-            "a..com",
-            "-a.com",
-            "a b.com",
-            "a.com:8080",
-        ] {
-            assert!(bad.parse::<AppDomain>().is_err(), "{bad}");
-        }
     }
 
     #[test]

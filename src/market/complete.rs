@@ -32,6 +32,21 @@ pub async fn symbols(binance: &BinanceClient, typed: &str) -> Vec<String> {
     matches.into_iter().map(|(_, s)| s.to_owned()).collect()
 }
 
+/// Suggestions for an argument named `symbol` or `interval`, as the
+/// single-market prompt and the klines template take them; other arguments
+/// get none.
+pub async fn symbol_or_interval(
+    binance: &BinanceClient,
+    argument: &str,
+    typed: &str,
+) -> Vec<String> {
+    match argument {
+        "symbol" => symbols(binance, typed).await,
+        "interval" => intervals(typed),
+        _ => Vec::new(),
+    }
+}
+
 /// Suggestions for a comma-separated list: the last item is completed and
 /// each suggestion repeats the items before it, since a completion value
 /// replaces the whole argument.

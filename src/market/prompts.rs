@@ -114,13 +114,7 @@ Then summarise in a few short paragraphs: price and 24h change, trend, momentum,
     }
 
     fn complete<'a>(&'a self, argument: &'a str, value: &'a str) -> BoxFuture<'a, Vec<String>> {
-        Box::pin(async move {
-            match argument {
-                "symbol" => complete::symbols(&self.binance, value).await,
-                "interval" => complete::intervals(value),
-                _ => Vec::new(),
-            }
-        })
+        Box::pin(complete::symbol_or_interval(&self.binance, argument, value))
     }
 }
 

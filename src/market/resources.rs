@@ -14,9 +14,10 @@ use super::complete;
 use crate::binance::wire::Kline;
 use crate::binance::{BinanceClient, Interval, Symbol, TimeRange};
 use crate::mcp::catalog::{
-    ReadError, Resource, ResourceDescriptor, ResourceRead, ResourceTemplate, TemplateDescriptor,
+    Resource, ResourceDescriptor, ResourceRead, ResourceTemplate, TemplateDescriptor,
 };
 use crate::mcp::content::{ResourceBody, ResourceContents};
+use crate::mcp::error::ReadError;
 
 pub const SYMBOLS_URI: &str = "binance://symbols";
 pub const KLINES_TEMPLATE: &str = "binance://klines/{symbol}/{interval}";
@@ -60,11 +61,7 @@ impl Resource for Symbols {
 
     fn read(&self) -> BoxFuture<'_, Result<ResourceRead, ReadError>> {
         Box::pin(async move {
-            let info = self
-                .binance
-                .exchange_info()
-                .await
-                .map_err(|e| ReadError(e.to_string()))?;
+            let info = self.binance.exchange_info().await?;
             let rows: Vec<[&str; 3]> = info
                 .value
                 .symbols
@@ -152,8 +149,7 @@ impl ResourceTemplate for Klines {
                     TimeRange::last(KLINES_RESOURCE_CANDLES),
                     None,
                 )
-                .await
-                .map_err(|e| ReadError(e.to_string()))?;
+                .await?;
             Ok(ResourceRead {
                 contents: vec![ResourceContents {
                     uri: uri.to_owned(),
@@ -167,13 +163,7 @@ impl ResourceTemplate for Klines {
     }
 
     fn complete<'a>(&'a self, argument: &'a str, value: &'a str) -> BoxFuture<'a, Vec<String>> {
-        Box::pin(async move {
-            match argument {
-                "symbol" => complete::symbols(&self.binance, value).await,
-                "interval" => complete::intervals(value),
-                _ => Vec::new(),
-            }
-        })
+        Box::pin(complete::symbol_or_interval(&self.binance, argument, value))
     }
 }
 

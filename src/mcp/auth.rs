@@ -14,8 +14,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::mcp::state::McpState;
 use crate::oauth::{self, OAuth};
-use crate::state::AppState;
 
 /// Marks a request let through without a token.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +37,7 @@ pub fn open_to_anonymous(method: &str) -> bool {
 
 /// Route layer for the MCP routes: the OAuth bearer check, or with
 /// `--anonymous-discovery` a pass for requests that carry no token.
-pub async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn gate(State(state): State<McpState>, mut request: Request, next: Next) -> Response {
     let Some(oauth) = state.oauth.clone() else {
         return next.run(request).await;
     };

@@ -11,13 +11,13 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 
 use crate::binance::CallerKey;
+use crate::mcp::state::McpState;
 use crate::oauth::Authenticated;
-use crate::state::AppState;
 
-impl FromRequestParts<AppState> for CallerKey {
+impl FromRequestParts<McpState> for CallerKey {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+    async fn from_request_parts(parts: &mut Parts, state: &McpState) -> Result<Self, Infallible> {
         if let Some(signed_in) = parts.extensions.get::<Authenticated>() {
             return Ok(Self::user(&signed_in.user));
         }
@@ -42,13 +42,21 @@ mod tests {
     use clap::Parser;
 
     use super::*;
-    use crate::config::Config;
-    use crate::{AppState, Settings};
+    use crate::config::{Config, Settings};
+    use crate::mcp::state::system_clock;
 
     async fn key_of(parts: &mut Parts) -> CallerKey {
         let config = Config::try_parse_from(["crypto-mcp", "--auth", "none"]).expect("config");
         let client = config.binance_client().expect("client");
-        let state = AppState::new(Settings::from_config(&config), client, None);
+        let catalog = crate::catalog(&client, None, None);
+        let state = McpState::new(
+            Settings::from_config(&config),
+            client,
+            None,
+            catalog,
+            system_clock(),
+            crate::mcp::session::SessionStore::default(),
+        );
         let Ok(key) = CallerKey::from_request_parts(parts, &state).await;
         key
     }

@@ -14,7 +14,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::content::{Content, ResourceContents};
-use crate::tools::{DynTool, ToolRegistry};
+use super::era::{Era, mark_complete};
+use super::error::ReadError;
+use super::tool::{DynTool, ToolRegistry};
 
 /// How long clients may cache list results. Lists change only on deploy.
 pub const LIST_TTL_MS: u64 = 5 * 60 * 1000;
@@ -85,10 +87,6 @@ pub struct ResourceRead {
     pub ttl_ms: u64,
 }
 
-/// Why a read failed; the message is written for the client.
-#[derive(Debug)]
-pub struct ReadError(pub String);
-
 pub trait Resource: Send + Sync {
     fn descriptor(&self) -> ResourceDescriptor;
     fn read(&self) -> BoxFuture<'_, Result<ResourceRead, ReadError>>;
@@ -106,22 +104,23 @@ pub trait ResourceTemplate: Send + Sync {
 /// A list result as JSON text for each era.
 #[derive(Debug, Clone)]
 pub struct Prebuilt {
-    pub handshake: Arc<str>,
-    pub stateless: Arc<str>,
+    handshake: Arc<str>,
+    stateless: Arc<str>,
 }
 
 impl Prebuilt {
     fn new(key: &str, items: Value) -> Self {
+        let handshake = json!({ key: items }).to_string();
         Self {
-            handshake: json!({ key: items }).to_string().into(),
-            stateless: json!({
-                key: items,
-                "resultType": "complete",
-                "ttlMs": LIST_TTL_MS,
-                "cacheScope": "public",
-            })
-            .to_string()
-            .into(),
+            stateless: mark_complete(handshake.clone(), Some(LIST_TTL_MS)).into(),
+            handshake: handshake.into(),
+        }
+    }
+
+    pub fn for_era(&self, era: &Era) -> Arc<str> {
+        match era {
+            Era::Handshake { .. } => self.handshake.clone(),
+            Era::Stateless { .. } => self.stateless.clone(),
         }
     }
 }

@@ -4,80 +4,23 @@
 //! stay raw JSON so ids are echoed byte for byte (a client's `1.0` or
 //! `"abc"` comes back exactly as sent) and params are decoded only by the
 //! method that owns them. Responses are written by hand around a raw result,
-//! which lets hot, unchanging results (tools/list) be serialised once.
+//! which lets hot, unchanging results (tools/list) be serialised once, and
+//! [`answer`] is the one place an outcome becomes wire text, whether it goes
+//! out as a plain response, as the last event of a stream or inside a batch.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
-pub const PARSE_ERROR: i32 = -32700;
-pub const INVALID_REQUEST: i32 = -32600;
-pub const METHOD_NOT_FOUND: i32 = -32601;
-pub const INVALID_PARAMS: i32 = -32602;
-pub const INTERNAL_ERROR: i32 = -32603;
-/// Handshake-era code for an unknown resource URI; 2026-07-28 uses -32602.
-pub const RESOURCE_NOT_FOUND: i32 = -32002;
-pub const HEADER_MISMATCH: i32 = -32020;
-pub const MISSING_CLIENT_CAPABILITY: i32 = -32021;
-pub const UNSUPPORTED_PROTOCOL_VERSION: i32 = -32022;
-
-/// A JSON-RPC error object, ready to be written on the wire.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RpcError {
-    pub code: i32,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub data: Option<Value>,
-}
-
-impl RpcError {
-    pub fn new(code: i32, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            data: None,
-        }
-    }
-
-    pub fn with_data(mut self, data: Value) -> Self {
-        self.data = Some(data);
-        self
-    }
-
-    pub fn parse_error(detail: impl fmt::Display) -> Self {
-        Self::new(PARSE_ERROR, format!("Parse error: {detail}"))
-    }
-
-    pub fn invalid_request(detail: impl fmt::Display) -> Self {
-        Self::new(INVALID_REQUEST, format!("Invalid request: {detail}"))
-    }
-
-    pub fn method_not_found(method: &str) -> Self {
-        Self::new(METHOD_NOT_FOUND, format!("Method not found: {method}"))
-            .with_data(json!({ "method": method }))
-    }
-
-    pub fn invalid_params(detail: impl fmt::Display) -> Self {
-        Self::new(INVALID_PARAMS, format!("Invalid params: {detail}"))
-    }
-
-    pub fn internal() -> Self {
-        Self::new(INTERNAL_ERROR, "Internal error")
-    }
-
-    /// The shared session store cannot answer: nothing was done, and the
-    /// same request may be sent again shortly.
-    pub fn sessions_unavailable() -> Self {
-        Self::new(
-            INTERNAL_ERROR,
-            "Internal error: the session store is unavailable; try again shortly",
-        )
-    }
-}
+use super::era::EraKind;
+use super::error::McpError;
 
 /// One JSON-RPC message as received, borrowing from the request body.
 #[derive(Debug, Deserialize)]
@@ -126,7 +69,7 @@ pub struct Request<'a> {
 #[derive(Debug)]
 pub struct Rejected<'a> {
     pub id: Option<&'a RawValue>,
-    pub error: RpcError,
+    pub error: McpError,
 }
 
 impl<'a> Message<'a> {
@@ -134,8 +77,8 @@ impl<'a> Message<'a> {
         let incoming: Incoming<'a> = serde_json::from_str(raw).map_err(|e| Rejected {
             id: None,
             error: match e.classify() {
-                serde_json::error::Category::Data => RpcError::invalid_request(e),
-                _ => RpcError::parse_error(e),
+                serde_json::error::Category::Data => McpError::InvalidRequest(e.to_string()),
+                _ => McpError::Parse(e.to_string()),
             },
         })?;
         incoming.classify()
@@ -147,7 +90,7 @@ impl<'a> Incoming<'a> {
         let valid_id = self.id.filter(|id| is_valid_id(id));
         let reject = |detail: &str| Rejected {
             id: valid_id,
-            error: RpcError::invalid_request(detail),
+            error: McpError::InvalidRequest(detail.to_owned()),
         };
         if self.jsonrpc.as_deref() != Some("2.0") {
             return Err(reject("\"jsonrpc\" must be \"2.0\""));
@@ -175,46 +118,119 @@ fn is_valid_id(id: &RawValue) -> bool {
 }
 
 /// Decodes a method's params, naming the offending field on failure.
-pub fn decode_params<T: DeserializeOwned + Default>(
-    params: Option<&RawValue>,
-) -> Result<T, RpcError> {
-    match params {
-        None => Ok(T::default()),
-        Some(raw) => decode_with_path(raw.get()).map_err(RpcError::invalid_params),
+pub fn decode_params<T: DeserializeOwned>(params: Option<&RawValue>) -> Result<T, McpError> {
+    decode_with_path(params.map_or("{}", RawValue::get))
+        .map_err(|error| McpError::MalformedParams(error.to_string()))
+}
+
+/// Why JSON text did not decode, with the path of the offending field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    /// `` `field.path` `` as serde_path_to_error writes it; `.` for the root.
+    path: String,
+    problem: String,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path == "." {
+            f.write_str(&self.problem)
+        } else {
+            write!(f, "`{}`: {}", self.path, self.problem)
+        }
     }
 }
 
-/// Deserialises JSON text, reporting failures as "`field.path`: problem".
-pub fn decode_with_path<T: DeserializeOwned>(json: &str) -> Result<T, String> {
+impl std::error::Error for DecodeError {}
+
+/// Deserialises JSON text, naming the offending field on failure.
+pub fn decode_with_path<T: DeserializeOwned>(json: &str) -> Result<T, DecodeError> {
     let mut de = serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        if path == "." {
-            e.into_inner().to_string()
-        } else {
-            format!("`{path}`: {}", e.into_inner())
-        }
+    serde_path_to_error::deserialize(&mut de).map_err(|e| DecodeError {
+        path: e.path().to_string(),
+        problem: e.into_inner().to_string(),
     })
 }
 
+/// A result as JSON text: shared when prebuilt, owned when computed.
+#[derive(Debug)]
+pub enum Payload {
+    Shared(Arc<str>),
+    Owned(String),
+}
+
+impl Payload {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Shared(text) => text,
+            Self::Owned(text) => text,
+        }
+    }
+
+    pub fn empty() -> Self {
+        Self::Shared(Arc::from("{}"))
+    }
+}
+
+/// One answer on the wire: the JSON-RPC response text, and the HTTP status
+/// it goes out with when it is a whole response on its own.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: String,
+}
+
+/// Turns a request's outcome into its response. `id` is `None` when the
+/// request's id could not be read (or it never had one).
+pub fn answer(id: Option<&RawValue>, outcome: &Result<Payload, McpError>, era: EraKind) -> Answer {
+    let id = id.map_or("null", RawValue::get);
+    match outcome {
+        Ok(payload) => Answer {
+            status: StatusCode::OK,
+            body: result_envelope(id, payload.as_str()),
+        },
+        Err(error) => Answer {
+            status: error.status(era),
+            body: format!(
+                r#"{{"jsonrpc":"2.0","id":{id},"error":{}}}"#,
+                error.to_object(era)
+            ),
+        },
+    }
+}
+
 /// Writes `{"jsonrpc":"2.0","id":…,"result":…}`.
-pub fn result_envelope(id: &RawValue, result: &str) -> String {
-    let mut out = String::with_capacity(result.len() + id.get().len() + 36);
+fn result_envelope(id: &str, result: &str) -> String {
+    let mut out = String::with_capacity(result.len() + id.len() + 36);
     out.push_str(r#"{"jsonrpc":"2.0","id":"#);
-    out.push_str(id.get());
+    out.push_str(id);
     out.push_str(r#","result":"#);
     out.push_str(result);
     out.push('}');
     out
 }
 
-/// Writes `{"jsonrpc":"2.0","id":…,"error":…}`; `id` is `null` when the
-/// request's id could not be read.
-pub fn error_envelope(id: Option<&RawValue>, error: &RpcError) -> String {
-    let id = id.map_or("null", RawValue::get);
-    let error = serde_json::to_string(error)
-        .unwrap_or_else(|_| r#"{"code":-32603,"message":"Internal error"}"#.to_owned());
-    format!(r#"{{"jsonrpc":"2.0","id":{id},"error":{error}}}"#)
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            self.body,
+        )
+            .into_response()
+    }
+}
+
+/// An error found before a request was placed in an era (or with no
+/// request at all), answered with a `null` id. Such errors look the same in
+/// both eras.
+impl IntoResponse for McpError {
+    fn into_response(self) -> Response {
+        answer(None, &Err(self), EraKind::Handshake).into_response()
+    }
 }
 
 /// Writes a server-to-client notification.
@@ -225,6 +241,7 @@ pub fn notification(method: &str, params: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mcp::error::{INVALID_REQUEST, PARSE_ERROR};
 
     #[test]
     fn ids_are_kept_raw() {
@@ -234,10 +251,8 @@ mod tests {
             panic!("expected a request");
         };
         assert_eq!(req.id.get(), "1.50");
-        assert_eq!(
-            result_envelope(req.id, "{}"),
-            r#"{"jsonrpc":"2.0","id":1.50,"result":{}}"#
-        );
+        let answer = answer(Some(req.id), &Ok(Payload::empty()), EraKind::Handshake);
+        assert_eq!(answer.body, r#"{"jsonrpc":"2.0","id":1.50,"result":{}}"#);
     }
 
     #[test]
@@ -270,21 +285,25 @@ mod tests {
         ];
         for (body, code) in cases {
             let rejected = Message::parse(body).expect_err(body);
-            assert_eq!(rejected.error.code, code, "{body}");
+            assert_eq!(rejected.error.code(EraKind::Handshake), code, "{body}");
         }
     }
 
     #[test]
     fn decode_names_the_field() {
-        #[derive(Debug, Default, Deserialize)]
+        #[derive(Debug, Deserialize)]
         struct P {
             name: String,
         }
         let raw = RawValue::from_string(r#"{"name":"x"}"#.into()).expect("raw");
         assert_eq!(decode_params::<P>(Some(&raw)).expect("decodes").name, "x");
-        assert_eq!(decode_params::<P>(None).expect("defaults").name, "");
+        let error = decode_params::<P>(None).expect_err("name is required");
+        assert!(
+            error.to_string().contains("missing field `name`"),
+            "{error}"
+        );
         let raw = RawValue::from_string(r#"{"name":5}"#.into()).expect("raw");
         let error = decode_params::<P>(Some(&raw)).expect_err("type error");
-        assert!(error.message.contains("`name`"), "{}", error.message);
+        assert!(error.to_string().contains("`name`"), "{error}");
     }
 }

@@ -5,8 +5,8 @@
 //! asked for progress (`_meta.progressToken`) or logs (a level), the
 //! transport answers with an SSE stream and the notifier feeds it.
 
-use serde::Serialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::jsonrpc;
@@ -16,10 +16,18 @@ use super::session::LogLevel;
 /// progress is advisory and must never slow the tool down.
 pub const NOTIFICATION_QUEUE: usize = 64;
 
+/// A request's `progressToken`, echoed in its progress notifications.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ProgressToken {
+    Text(String),
+    Number(serde_json::Number),
+}
+
 #[derive(Debug, Default)]
 pub struct Notifier {
     sink: Option<mpsc::Sender<String>>,
-    progress_token: Option<Value>,
+    progress_token: Option<ProgressToken>,
     log_level: Option<LogLevel>,
 }
 
@@ -27,7 +35,7 @@ impl Notifier {
     /// A notifier writing to `sink`, for a streamed request.
     pub fn streaming(
         sink: mpsc::Sender<String>,
-        progress_token: Option<Value>,
+        progress_token: Option<ProgressToken>,
         log_level: Option<LogLevel>,
     ) -> Self {
         Self {
@@ -38,7 +46,7 @@ impl Notifier {
     }
 
     /// Whether a request with this token and level wants a stream at all.
-    pub fn wanted(progress_token: &Option<Value>, log_level: Option<LogLevel>) -> bool {
+    pub fn wanted(progress_token: Option<&ProgressToken>, log_level: Option<LogLevel>) -> bool {
         progress_token.is_some() || log_level.is_some()
     }
 
@@ -90,9 +98,10 @@ mod tests {
     #[tokio::test]
     async fn progress_carries_the_token() {
         let (tx, mut rx) = mpsc::channel(8);
-        let notifier = Notifier::streaming(tx, Some(json!("tok")), None);
+        let notifier = Notifier::streaming(tx, Some(ProgressToken::Text("tok".into())), None);
         notifier.progress(50.0, Some(100.0), "half");
-        let message: Value = serde_json::from_str(&rx.recv().await.expect("sent")).expect("json");
+        let message: serde_json::Value =
+            serde_json::from_str(&rx.recv().await.expect("sent")).expect("json");
         assert_eq!(message["params"]["progressToken"], "tok");
         assert_eq!(message["params"]["total"], 100.0);
     }

@@ -27,19 +27,8 @@
 //! Scopes: a single honest scope, `mcp:tools` (call the read-only market-data
 //! tools), which is also the default when a client asks for none.
 //!
-//! Wiring (in the application):
-//! ```ignore
-//! let (oauth, startup) = OAuth::new(&cfg.oauth, &public_url, oauth::system_clock()).await?;
-//! eprint!("{}", startup.message()); // once, to stderr: never into logs
-//! let mcp = Router::new()
-//!     .route("/", post(mcp_post).get(mcp_get))
-//!     .route("/mcp", post(mcp_post).get(mcp_get).delete(mcp_delete))
-//!     .route_layer(middleware::from_fn_with_state(oauth.clone(), oauth::require_bearer));
-//! let app = oauth::router().with_state(oauth).merge(mcp.with_state(app_state));
-//! // Serve with `into_make_service_with_connect_info::<SocketAddr>()` so the
-//! // per-client budgets see client IPs (or set MCP_CLIENT_IP_HEADER), and
-//! // call `oauth.flush_state()` once serving has stopped.
-//! ```
+//! Wiring: [`crate::app`] merges [`router`] and puts the MCP routes behind
+//! [`require_bearer`]; the crate's doc shows the startup in order.
 
 pub mod authorize;
 pub mod bearer;
@@ -76,7 +65,7 @@ pub use error::{ErrorCode, OAuthError, OAuthSetupError};
 pub use password::{PasswordError, hash_password, hash_password_from_reader};
 pub use users::Startup;
 
-use crate::config::PublicUrl;
+use crate::urls::PublicUrl;
 use limits::ClientKey;
 use store::{MemoryStore, Store, StoreLimits};
 use users::Users;

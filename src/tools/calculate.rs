@@ -3,9 +3,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::analysis::expr;
 use crate::mcp::session::LogLevel;
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 pub struct Calculate;
 
@@ -48,8 +48,9 @@ Errors say what is wrong and where (e.g. 'unexpected ')' at position 5').";
         ctx: &ToolContext,
         args: CalculateArgs,
     ) -> Result<Reply<CalculateOutput>, ToolError> {
-        let number = expr::evaluate(&args.expression)
-            .map_err(|error| ToolError::new(format!("Cannot evaluate the expression: {error}.")))?;
+        let number = expr::evaluate(&args.expression).map_err(|error| {
+            ToolError::invalid_arguments(format!("cannot evaluate the expression: {error}."))
+        })?;
         ctx.notifier.log(
             LogLevel::Debug,
             Self::NAME,

@@ -14,10 +14,10 @@ use serde::Serialize;
 
 use super::args::{IntervalArg, MarketArg, PriceArg, SymbolArg};
 use super::klines::{Gap, MAX_GAPS_LISTED, find_gaps};
-use super::{ToolContext, ToolError};
 use crate::analysis::indicators::Bar;
 use crate::binance::wire::Kline;
 use crate::binance::{CandleSeries, Fetched, Interval, Symbol};
+use crate::mcp::tool::{ToolContext, ToolError};
 
 /// Which candles a call is about: the parsed `symbol`, `interval`,
 /// `market` and `price` arguments, checked together.
@@ -106,7 +106,7 @@ pub async fn fetch(ctx: &ToolContext, source: &Source, limit: u16) -> Result<Can
         )
         .await?;
     if klines.value.is_empty() {
-        return Err(ToolError::new(format!(
+        return Err(ToolError::not_found(format!(
             "Binance returned no {} candles of {} for {}; the market may be too new or halted. Try another interval.",
             source.interval,
             source.series.describe(),
@@ -191,12 +191,11 @@ mod tests {
         let mark = source(Interval::Hour1, Market::UsdM, Price::Mark).expect("valid");
         assert_eq!(mark.series_fields().series, "USD-M mark prices");
         let error = source(Interval::Hour1, Market::Spot, Price::Mark).expect_err("spot mark");
-        assert!(error.message.contains("market usdm"), "{}", error.message);
+        assert!(error.to_string().contains("market usdm"), "{error}");
         let error = source(Interval::Second1, Market::UsdM, Price::Trade).expect_err("1s");
         assert!(
-            error.message.contains("not a valid interval"),
-            "{}",
-            error.message
+            error.to_string().contains("not a valid interval"),
+            "{error}"
         );
         assert!(source(Interval::Second1, Market::Spot, Price::Trade).is_ok());
     }

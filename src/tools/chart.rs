@@ -19,7 +19,6 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::args::{IntervalArg, Limit, MarketArg, PriceArg, SymbolArg};
 use super::candles::{self, Candles, GapFields, SeriesFields, Source};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::analysis::chart::{
     self, ChartSpec, DEFAULT_HEIGHT, DEFAULT_WIDTH, MAX_HEIGHT, MAX_WIDTH, MIN_HEIGHT, MIN_WIDTH,
     Overlay, OverlayKind, Pane, Theme,
@@ -28,6 +27,7 @@ use crate::analysis::indicators::Bar;
 use crate::analysis::spec::IndicatorSpec;
 use crate::binance::{Market, Price};
 use crate::mcp::content::Content;
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 pub struct BinanceChart;
 
@@ -158,7 +158,7 @@ indicator values use technical_analysis.";
         if !(MIN_WIDTH..=MAX_WIDTH).contains(&args.width)
             || !(MIN_HEIGHT..=MAX_HEIGHT).contains(&args.height)
         {
-            return Err(ToolError::new(format!(
+            return Err(ToolError::invalid_arguments(format!(
                 "chart size {}x{} is out of range: width {MIN_WIDTH} to {MAX_WIDTH}, height {MIN_HEIGHT} to {MAX_HEIGHT}.",
                 args.width, args.height
             )));
@@ -187,7 +187,7 @@ fn parse_overlays(requested: Option<&[String]>) -> Result<Vec<IndicatorSpec>, To
         }
     };
     if requested.len() > chart::MAX_OVERLAYS {
-        return Err(ToolError::new(format!(
+        return Err(ToolError::invalid_arguments(format!(
             "at most {} overlays fit on a chart, got {}.",
             chart::MAX_OVERLAYS,
             requested.len()
@@ -196,11 +196,11 @@ fn parse_overlays(requested: Option<&[String]>) -> Result<Vec<IndicatorSpec>, To
     requested
         .iter()
         .map(|text| {
-            let spec = IndicatorSpec::parse(text).map_err(|e| ToolError::new(e.0))?;
+            let spec = IndicatorSpec::parse(text).map_err(|e| ToolError::invalid_arguments(e.to_string()))?;
             if spec.is_moving_average() || matches!(spec, IndicatorSpec::Bbands { .. }) {
                 Ok(spec)
             } else {
-                Err(ToolError::new(format!(
+                Err(ToolError::invalid_arguments(format!(
                     "overlay {spec} cannot be drawn over prices: overlays are sma:N, ema:N, wma:N or bbands:N,K (use pane for rsi or macd)."
                 )))
             }
@@ -212,10 +212,11 @@ fn parse_pane(requested: Option<&str>) -> Result<Option<IndicatorSpec>, ToolErro
     let Some(text) = requested.filter(|t| !t.trim().eq_ignore_ascii_case("none")) else {
         return Ok(None);
     };
-    let spec = IndicatorSpec::parse(text).map_err(|e| ToolError::new(e.0))?;
+    let spec =
+        IndicatorSpec::parse(text).map_err(|e| ToolError::invalid_arguments(e.to_string()))?;
     match spec {
         IndicatorSpec::Rsi(_) | IndicatorSpec::Macd { .. } => Ok(Some(spec)),
-        _ => Err(ToolError::new(format!(
+        _ => Err(ToolError::invalid_arguments(format!(
             "pane {spec} is not available: use rsi:N, macd:FAST,SLOW,SIGNAL or none."
         ))),
     }
@@ -307,17 +308,14 @@ async fn render(
     match tokio::task::spawn_blocking(job).await {
         Ok(Ok(png)) => Ok(png),
         Ok(Err(chart::ChartError::Render(detail))) => {
-            tracing::error!(%detail, "chart rendering failed");
-            Err(ToolError::new(
-                "The chart could not be rendered (a bug on our side); try technical_analysis for the numbers.",
-            ))
+            Err(ToolError::internal(format!("rendering failed: {detail}")))
         }
-        Ok(Err(bad_input)) => Err(ToolError::new(format!(
-            "The chart could not be drawn: {bad_input}."
+        Ok(Err(bad_input)) => Err(ToolError::invalid_arguments(format!(
+            "the chart could not be drawn: {bad_input}."
         ))),
-        Err(_) => Err(ToolError::new(
-            "The chart renderer stopped unexpectedly; try again or with fewer candles.",
-        )),
+        Err(error) => Err(ToolError::internal(format!(
+            "the renderer stopped: {error}"
+        ))),
     }
 }
 
@@ -327,7 +325,7 @@ async fn render_slot() -> Result<SemaphorePermit<'static>, ToolError> {
     match tokio::time::timeout(RENDER_WAIT, RENDERS.acquire()).await {
         Ok(Ok(slot)) => Ok(slot),
         // The semaphore is never closed, so only the wait can fail.
-        Ok(Err(_)) | Err(_) => Err(ToolError::new(format!(
+        Ok(Err(_)) | Err(_) => Err(ToolError::busy(format!(
             "The chart renderer is busy with other charts; try again in a few seconds (waited {} s).",
             RENDER_WAIT.as_secs()
         ))),
@@ -383,7 +381,7 @@ mod tests {
         let Err(error) = render_slot().await else {
             panic!("a render past the limit must not start");
         };
-        assert!(error.message.contains("busy"), "{}", error.message);
+        assert!(error.to_string().contains("busy"), "{error}");
         assert_eq!(started.elapsed(), RENDER_WAIT);
         // A finished render lets the next one in.
         held.pop();

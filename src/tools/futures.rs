@@ -9,8 +9,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::args::{Freshness, Limit, SymbolArg, percent, round};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::{Interval, TimeRange};
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Funding rates are tiny fractions; percent to 6 dp keeps every digit
 /// Binance sends (8 dp as a fraction).
@@ -127,7 +127,7 @@ perpetual give an error with suggestions.";
             .and(Freshness::of(&open_interest))
             .and(Freshness::of(&history));
         let Some(index) = premium.value.iter().find(|p| p.symbol == symbol.as_str()) else {
-            return Err(ToolError::new(format!(
+            return Err(ToolError::not_found(format!(
                 "Binance returned no mark price for {symbol}. Check that it is a USD-M perpetual with binance_symbols or search \"{symbol} perp\"."
             )));
         };

@@ -25,10 +25,11 @@ use super::args::{
     percent, signed,
 };
 use super::candles::{SeriesFields, Source};
-use super::{Reply, Tool, ToolContext, ToolError};
-use crate::apps::{self, ToolUi};
+use crate::apps;
 use crate::binance::wire::Kline;
 use crate::binance::{Interval, TimeRange};
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
+use crate::mcp::ui::ToolUi;
 
 /// Most gaps listed: beyond a handful, the count says enough.
 pub const MAX_GAPS_LISTED: usize = 20;
@@ -236,7 +237,7 @@ impl CandleMemo {
         let json = serde_json::to_string(&candles)
             .and_then(RawValue::from_string)
             .map(|raw| CandlesJson(Arc::from(raw)))
-            .map_err(|_| ToolError::new("The candles could not be encoded; try again."))?;
+            .map_err(|error| ToolError::internal(format!("candles did not serialise: {error}")))?;
         let mut entries = lock();
         if entries.len() >= MEMO_ENTRIES {
             entries.remove(0);

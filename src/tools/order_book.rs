@@ -11,8 +11,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::args::{Freshness, Limit, SymbolArg, ratio, round};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::wire::{OrderBook as Book, PriceLevel};
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Levels fetched at least, for the depth bands. Binance charges weight 5
 /// up to 100 levels, 25 up to 500 and 50 up to 1000; 500 reaches ±2 % on

@@ -17,9 +17,9 @@ use serde::ser::SerializeTuple;
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::args::{Freshness, Limit, SymbolArg, iso, percent, round, signed};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::wire::{Basis, LongShortRatio, OpenInterestHist, TakerVolume};
 use crate::binance::{Interval, LongShort, TimeRange};
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Binance keeps the statistics this long ("Only the data of the latest
 /// 30 days is available").

@@ -15,10 +15,10 @@ use serde::{Deserialize, Serialize};
 use super::args::{Freshness, iso, percent, signed};
 use super::klines::{find_gaps, stats, summarise as summarise_klines};
 use super::order_book::{MIN_LEVELS_FETCHED, summarise as summarise_book};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::assets::{MAX_QUERY_CHARS, Query, Venue, display_name};
 use crate::binance::wire::{ExchangeInfo, FuturesExchangeInfo};
 use crate::binance::{BinanceError, Interval, Symbol, TimeRange};
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Results per search: enough for every quote market of a major coin
 /// without burying the best match.
@@ -118,8 +118,8 @@ perp:BTCUSDT) can be passed to `fetch` for a full market snapshot.";
         ctx: &ToolContext,
         args: SearchArgs,
     ) -> Result<Reply<SearchOutput>, ToolError> {
-        let query = Query::parse(&args.query)
-            .map_err(|e| ToolError::new(format!("Invalid arguments for search: {e}")))?;
+        let query =
+            Query::parse(&args.query).map_err(|e| ToolError::invalid_arguments(e.to_string()))?;
         let (spot, futures) = tokio::join!(
             async {
                 if query.wants(Venue::Spot) {
@@ -339,10 +339,10 @@ fn own_listing<'a>(
     id: &str,
 ) -> Result<&'a Listing, ToolError> {
     if let Some(error) = info_error {
-        return Err(ToolError::new(error.to_string()));
+        return Err(ToolError::Upstream(error.clone()));
     }
     listing.ok_or_else(|| {
-        ToolError::new(format!(
+        ToolError::not_found(format!(
             "\"{}\" is not a trading Binance market. Use `search` to find ids such as spot:BTCUSDT or perp:BTCUSDT.",
             id.chars().take(MAX_QUERY_CHARS).collect::<String>()
         ))
@@ -364,7 +364,7 @@ fn parse_id(id: &str) -> Result<(Venue, Symbol), ToolError> {
 }
 
 fn bad_id(id: &str) -> ToolError {
-    ToolError::new(format!(
+    ToolError::invalid_arguments(format!(
         "\"{}\" is not a fetch id. Ids look like spot:BTCUSDT or perp:BTCUSDT; get them from `search`.",
         id.chars().take(MAX_QUERY_CHARS).collect::<String>()
     ))

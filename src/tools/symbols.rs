@@ -8,9 +8,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::args::{Freshness, Limit};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::assets::Query;
 use crate::binance::wire::SymbolInfo;
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 pub struct Symbols;
 
@@ -96,11 +96,10 @@ symbols only, 50 results (max 500).";
     ) -> Result<Reply<SymbolsOutput>, ToolError> {
         // No query, or a blank one, lists every symbol the filters allow.
         let query = match args.query.as_deref().map(str::trim) {
-            Some(text) if !text.is_empty() => Some(Query::parse(text).map_err(|e| {
-                ToolError::new(format!(
-                    "Invalid arguments for binance_symbols: `query`: {e}"
-                ))
-            })?),
+            Some(text) if !text.is_empty() => Some(
+                Query::parse(text)
+                    .map_err(|e| ToolError::invalid_arguments(format!("`query`: {e}")))?,
+            ),
             _ => None,
         };
         let status = args

@@ -15,10 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use super::args::{IntervalArg, Limit, MarketArg, PriceArg, SymbolArg};
 use super::candles::{self, Candles, GapFields, SeriesFields, Source};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::analysis::reading::{self, RECENT_WINDOW, round_significant};
 use crate::analysis::spec::{IndicatorSpec, Line};
-use crate::apps::{self, ToolUi, chart_data};
+use crate::apps::{self, chart_data};
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
+use crate::mcp::ui::ToolUi;
 
 pub struct TechnicalAnalysis;
 
@@ -165,13 +166,13 @@ describes, it does not predict. The last candle may still be open; gaps in the s
         if !source.series.has_volume()
             && let Some(spec) = specs.iter().find(|s| needs_volume(s))
         {
-            return Err(ToolError::new(format!(
+            return Err(ToolError::invalid_arguments(format!(
                 "{spec} needs volume, and {} have none: use price trade, or an indicator of prices only.",
                 source.series.describe()
             )));
         }
         if !(1..=MAX_POINTS).contains(&args.points) {
-            return Err(ToolError::new(format!(
+            return Err(ToolError::invalid_arguments(format!(
                 "points {} is out of range: list 1 to {MAX_POINTS} values per indicator.",
                 args.points
             )));
@@ -181,9 +182,10 @@ describes, it does not predict. The last candle may still be open; gaps in the s
         let output = analyse(&candles, &computed, args.points);
         // The chart app draws every line at every candle; the model reads
         // only `points` of them, so the rest travels in the result's `_meta`.
-        let chart =
-            chart_data::result_meta(&candles.klines.value, &computed, SIGNIFICANT_DIGITS)
-                .map_err(|_| ToolError::new("The chart series could not be encoded; try again."))?;
+        let chart = chart_data::result_meta(&candles.klines.value, &computed, SIGNIFICANT_DIGITS)
+            .map_err(|error| {
+            ToolError::internal(format!("the chart series did not serialise: {error}"))
+        })?;
         Ok(Reply::new(output).with_meta(chart))
     }
 }
@@ -213,17 +215,18 @@ pub fn parse_specs(
         }
     };
     if requested.is_empty() || requested.len() > MAX_INDICATORS {
-        return Err(ToolError::new(format!(
+        return Err(ToolError::invalid_arguments(format!(
             "indicators must list 1 to {MAX_INDICATORS} specs (omit it for the defaults: {}).",
             DEFAULT_INDICATORS.join(", ")
         )));
     }
     let mut specs: Vec<IndicatorSpec> = Vec::with_capacity(requested.len());
     for text in requested {
-        let spec = IndicatorSpec::parse(text).map_err(|e| ToolError::new(e.0))?;
+        let spec =
+            IndicatorSpec::parse(text).map_err(|e| ToolError::invalid_arguments(e.to_string()))?;
         let needed = spec.lookback().unwrap_or(0) + 1;
         if needed > usize::from(limit) {
-            return Err(ToolError::new(format!(
+            return Err(ToolError::invalid_arguments(format!(
                 "{spec} needs at least {needed} candles but limit is {limit}; raise limit (at most {MAX_LIMIT}) or use a shorter period."
             )));
         }
@@ -387,19 +390,14 @@ mod tests {
         let too_long = |limit| parse_specs(Some(&["sma:200".to_owned()]), limit);
         let error = too_long(100).expect_err("needs 200 candles");
         assert!(
-            error.message.contains("needs at least 200 candles"),
-            "{}",
-            error.message
+            error.to_string().contains("needs at least 200 candles"),
+            "{error}"
         );
         assert!(too_long(200).is_ok());
 
         let error = parse_specs(Some(&["rsi:14".to_owned(), "magic".to_owned()]), 200)
             .expect_err("unknown");
-        assert!(
-            error.message.contains("Valid indicators"),
-            "{}",
-            error.message
-        );
+        assert!(error.to_string().contains("Valid indicators"), "{error}");
         assert!(parse_specs(Some(&[]), 200).is_err());
         let many = vec!["rsi".to_owned(); MAX_INDICATORS + 1];
         assert!(parse_specs(Some(&many), 200).is_err());

@@ -6,9 +6,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::args::{Freshness, SymbolArg, WindowSizeArg};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::Symbol;
 use crate::binance::wire::{RollingTicker, Ticker24hr};
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Most symbols per call. Binance charges weight 2 for up to 20 symbols and
 /// 40 beyond, and 20 tickers (~10 kB) is as much as a chat needs at once.
@@ -29,7 +29,7 @@ pub struct TickerArgs {
 }
 
 /// Statistics of one symbol over the window; decimals are exact strings.
-#[derive(Debug, Serialize, JsonSchema)]
+#[derive(Debug, Default, Serialize, JsonSchema)]
 pub struct TickerStats {
     pub symbol: String,
     pub last_price: Decimal,
@@ -64,6 +64,29 @@ pub struct TickerStats {
     pub ask_qty: Option<Decimal>,
 }
 
+/// `TickerStats` from either ticker: the window fields both carry, then
+/// the given rest. Written once so the two conversions cannot drift apart.
+macro_rules! stats_from {
+    ($t:expr, $($rest:tt)*) => {
+        TickerStats {
+            symbol: $t.symbol.clone(),
+            last_price: $t.last_price,
+            price_change: $t.price_change,
+            price_change_percent: $t.price_change_percent,
+            open_price: $t.open_price,
+            high_price: $t.high_price,
+            low_price: $t.low_price,
+            weighted_avg_price: $t.weighted_avg_price,
+            volume: $t.volume,
+            quote_volume: $t.quote_volume,
+            open_time: $t.open_time,
+            close_time: $t.close_time,
+            trade_count: $t.count,
+            $($rest)*
+        }
+    };
+}
+
 impl From<&Ticker24hr> for TickerStats {
     fn from(t: &Ticker24hr) -> Self {
         Self {
@@ -78,29 +101,10 @@ impl From<&Ticker24hr> for TickerStats {
     }
 }
 
+/// Rolling windows have no book or previous close.
 impl From<&RollingTicker> for TickerStats {
     fn from(t: &RollingTicker) -> Self {
-        Self {
-            symbol: t.symbol.clone(),
-            last_price: t.last_price,
-            price_change: t.price_change,
-            price_change_percent: t.price_change_percent,
-            open_price: t.open_price,
-            high_price: t.high_price,
-            low_price: t.low_price,
-            weighted_avg_price: t.weighted_avg_price,
-            volume: t.volume,
-            quote_volume: t.quote_volume,
-            open_time: t.open_time,
-            close_time: t.close_time,
-            trade_count: t.count,
-            prev_close_price: None,
-            last_qty: None,
-            bid_price: None,
-            bid_qty: None,
-            ask_price: None,
-            ask_qty: None,
-        }
+        stats_from!(t, ..Self::default())
     }
 }
 
@@ -164,14 +168,14 @@ fn requested_symbols(
         }
     }
     if all.is_empty() {
-        return Err(ToolError::new(
-            "Invalid arguments for binance_ticker: give `symbol` (e.g. \"BTCUSDT\") or `symbols` \
+        return Err(ToolError::invalid_arguments(
+            "give `symbol` (e.g. \"BTCUSDT\") or `symbols` \
              (e.g. [\"BTCUSDT\", \"ETHUSDT\"]). To find a symbol, use binance_symbols or search.",
         ));
     }
     if all.len() > MAX_SYMBOLS {
-        return Err(ToolError::new(format!(
-            "Invalid arguments for binance_ticker: at most {MAX_SYMBOLS} symbols per call, got {}. \
+        return Err(ToolError::invalid_arguments(format!(
+            "at most {MAX_SYMBOLS} symbols per call, got {}. \
              Split the list into several calls.",
             all.len()
         )));

@@ -10,8 +10,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::args::{Freshness, Limit, SymbolArg, TimeArg, percent, round};
-use super::{Reply, Tool, ToolContext, ToolError};
 use crate::binance::TimeRange;
+use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Quote volumes and the VWAP are rounded to 8 dp: sums of price × qty
 /// otherwise carry up to 16 decimals of noise.
@@ -119,29 +119,15 @@ and time span. Default limit 100, max 1000.";
             let rows = fetched
                 .value
                 .iter()
-                .map(|t| TradeRow {
-                    id: t.id,
-                    price: t.price,
-                    qty: t.qty,
-                    time: t.time,
-                    side: side(t.is_buyer_maker),
-                })
-                .collect();
-            (rows, Freshness::of(&fetched))
+                .map(|t| TradeRow::new(t.id, t.price, t.qty, t.time, t.is_buyer_maker));
+            (rows.collect(), Freshness::of(&fetched))
         } else {
             let fetched = ctx.binance.trades(&symbol, Some(limit)).await?;
             let rows = fetched
                 .value
                 .iter()
-                .map(|t| TradeRow {
-                    id: t.id,
-                    price: t.price,
-                    qty: t.qty,
-                    time: t.time,
-                    side: side(t.is_buyer_maker),
-                })
-                .collect();
-            (rows, Freshness::of(&fetched))
+                .map(|t| TradeRow::new(t.id, t.price, t.qty, t.time, t.is_buyer_maker));
+            (rows.collect(), Freshness::of(&fetched))
         };
         Ok(Reply::new(TradesOutput {
             symbol: symbol.to_string(),
@@ -153,11 +139,21 @@ and time span. Default limit 100, max 1000.";
     }
 }
 
-fn side(is_buyer_maker: bool) -> Side {
-    if is_buyer_maker {
-        Side::Sell
-    } else {
-        Side::Buy
+impl TradeRow {
+    /// A trade or aggregate trade, with the taker's side read from
+    /// Binance's buyer-is-maker flag.
+    fn new(id: u64, price: Decimal, qty: Decimal, time: i64, is_buyer_maker: bool) -> Self {
+        Self {
+            id,
+            price,
+            qty,
+            time,
+            side: if is_buyer_maker {
+                Side::Sell
+            } else {
+                Side::Buy
+            },
+        }
     }
 }
 

@@ -6,9 +6,8 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, initialize_body, spawn_app, spawn_app_with, stateless_headers, stateless_meta,
+    Options, TestApp, initialize_body, spawn_app, spawn_app_with, stateless_headers, stateless_meta,
 };
-use crate::oauth::helpers::TestAuthServer;
 
 const URI: &str = "ui://crypto-mcp/chart-v1.html";
 const MIME: &str = "text/html;profile=mcp-app";
@@ -127,7 +126,7 @@ async fn reading_the_view_gives_one_html_document_with_ui_meta() {
 #[tokio::test]
 async fn a_configured_domain_is_given_to_hosts() {
     let domain = "0a438b56404e81245c5485e96ce8e529.claudemcpcontent.com";
-    let app = spawn_app_with(&["--app-domain", domain]).await;
+    let app = spawn_app_with(Options::new().flags(&["--app-domain", domain])).await;
     let read = rpc(&app, "resources/read", json!({ "uri": URI })).await;
     let meta = &read["contents"][0]["_meta"];
     assert_eq!(meta["ui"]["domain"], domain);
@@ -170,7 +169,7 @@ async fn klines_and_technical_analysis_link_the_view_and_nothing_else_does() {
 
 #[tokio::test]
 async fn with_oauth_tool_meta_keeps_both_the_app_link_and_the_scopes() {
-    let s = TestAuthServer::spawn_with_flags(&["--anonymous-discovery"]).await;
+    let s = spawn_app_with(Options::oauth().flags(&["--anonymous-discovery"])).await;
     let list: Value = s
         .http
         .post(s.url("/mcp"))
@@ -202,7 +201,7 @@ async fn with_oauth_tool_meta_keeps_both_the_app_link_and_the_scopes() {
 
 #[tokio::test]
 async fn the_view_needs_the_same_sign_in_as_the_tools() {
-    let s = TestAuthServer::spawn_with_flags(&["--anonymous-discovery"]).await;
+    let s = spawn_app_with(Options::oauth().flags(&["--anonymous-discovery"])).await;
     let read = |token: Option<String>| {
         let mut request = s
             .http

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::helpers::{TestApp, spawn_app_with};
+use crate::helpers::{Options, TestApp, spawn_app_with};
 
 /// Longest any test here waits for the server to act.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -52,7 +52,7 @@ async fn still_open(socket: &mut TcpStream) -> bool {
 /// An app with one-second header, body and send timeouts and the given
 /// idle one.
 async fn with_timeouts(idle_secs: &str) -> TestApp {
-    spawn_app_with(&[
+    spawn_app_with(Options::new().flags(&[
         "--header-read-timeout-secs",
         "1",
         "--body-read-timeout-secs",
@@ -61,7 +61,7 @@ async fn with_timeouts(idle_secs: &str) -> TestApp {
         "1",
         "--idle-timeout-secs",
         idle_secs,
-    ])
+    ]))
     .await
 }
 
@@ -154,7 +154,7 @@ async fn a_client_that_stops_reading_is_closed() {
 async fn streams_outlive_every_timeout() {
     let app = with_timeouts("1").await;
     let mut stream = app
-        .client
+        .http
         .get(app.url("/mcp"))
         .header("accept", "text/event-stream")
         .send()
@@ -168,7 +168,7 @@ async fn streams_outlive_every_timeout() {
 
 #[tokio::test]
 async fn at_the_cap_a_new_connection_replaces_the_longest_waiting() {
-    let app = spawn_app_with(&["--max-connections", "3"]).await;
+    let app = spawn_app_with(Options::new().flags(&["--max-connections", "3"])).await;
     let mut oldest = connect(app.addr, b"").await;
     tokio::time::sleep(Duration::from_millis(50)).await;
     let mut others = Vec::new();
@@ -178,7 +178,7 @@ async fn at_the_cap_a_new_connection_replaces_the_longest_waiting() {
     // The cap is reached; the health check still answers at once.
     let started = Instant::now();
     let reply = app
-        .client
+        .http
         .get(app.url("/healthz"))
         .send()
         .await
@@ -194,9 +194,9 @@ async fn at_the_cap_a_new_connection_replaces_the_longest_waiting() {
 
 #[tokio::test]
 async fn when_every_connection_is_busy_new_ones_get_503() {
-    let app = spawn_app_with(&["--max-connections", "2"]).await;
+    let app = spawn_app_with(Options::new().flags(&["--max-connections", "2"])).await;
     let open_stream = || {
-        app.client
+        app.http
             .get(app.url("/mcp"))
             .header("accept", "text/event-stream")
             .send()

@@ -1,10 +1,13 @@
 //! Handshake-era rules: negotiation, sessions, notifications, batches,
 //! JSON-RPC errors and streamed tool calls.
 
+use std::time::Duration;
+
+use crypto_mcp::mcp::session::{SESSION_IDLE_TTL, TERMINATED_TTL};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{initialize_body, spawn_app, sse_messages};
+use crate::helpers::{TestApp, initialize_body, spawn_app, sse_messages};
 
 const V: (&str, &str) = ("mcp-protocol-version", "2025-11-25");
 
@@ -73,8 +76,15 @@ async fn ids_are_echoed_exactly() {
     }
 }
 
+/// `tools/list` is part of the wire format, so every tool's whole descriptor
+/// is pinned in `tests/api/snapshots/tools-list.json`: renaming even an
+/// optional field fails here. After a deliberate change, regenerate the file
+/// with `UPDATE_SNAPSHOTS=1 cargo test --test api tools_list_matches_its_snapshot`
+/// and review its diff. (The `conformance` feature adds fixture tools, so the
+/// snapshot is checked without it.)
+#[cfg(not(feature = "conformance"))]
 #[tokio::test]
-async fn tools_list_pins_the_calculate_entry() {
+async fn tools_list_matches_its_snapshot() {
     let app = spawn_app().await;
     let reply = app
         .post(
@@ -83,34 +93,46 @@ async fn tools_list_pins_the_calculate_entry() {
         )
         .await;
     let tools = reply.json()["result"]["tools"].clone();
-    let calculate = tools
-        .as_array()
-        .and_then(|t| t.iter().find(|t| t["name"] == "calculate"))
-        .expect("calculate listed")
-        .clone();
-    assert_eq!(calculate["title"], "Calculator");
-    assert!(
-        calculate["description"]
-            .as_str()
-            .is_some_and(|d| d.len() > 80)
-    );
-    assert_eq!(calculate["inputSchema"]["type"], "object");
-    assert_eq!(calculate["inputSchema"]["required"], json!(["expression"]));
-    assert_eq!(
-        calculate["inputSchema"]["properties"]["expression"]["type"],
-        "string"
-    );
-    assert_eq!(calculate["outputSchema"]["type"], "object");
-    assert_eq!(
-        calculate["outputSchema"]["required"],
-        json!(["expression", "result", "value"])
-    );
-    assert_eq!(
-        calculate["annotations"],
-        json!({ "title": "Calculator", "readOnlyHint": true, "destructiveHint": false, "idempotentHint": true, "openWorldHint": false })
-    );
-    for tool in tools.as_array().expect("array") {
-        assert_eq!(tool["annotations"]["readOnlyHint"], true, "{tool}");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/api/snapshots/tools-list.json");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        let pretty = serde_json::to_string_pretty(&tools).expect("JSON") + "\n";
+        std::fs::write(&path, pretty).expect("snapshot written");
+        return;
+    }
+    let pinned: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).expect("snapshot present (see this test's doc)"),
+    )
+    .expect("snapshot is JSON");
+    if let Some(difference) = first_difference(&pinned, &tools, String::new()) {
+        panic!(
+            "tools/list differs from {} at {difference}; if the change is deliberate, regenerate it (see this test's doc)",
+            path.display()
+        );
+    }
+}
+
+/// Where two JSON values first differ, as a JSON pointer with both sides.
+#[cfg(not(feature = "conformance"))]
+fn first_difference(pinned: &Value, served: &Value, at: String) -> Option<String> {
+    match (pinned, served) {
+        (Value::Object(a), Value::Object(b)) => {
+            let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+            keys.into_iter().find_map(|key| {
+                let (x, y) = (a.get(key), b.get(key));
+                match (x, y) {
+                    (Some(x), Some(y)) => first_difference(x, y, format!("{at}/{key}")),
+                    _ => Some(format!("{at}/{key}: pinned {x:?}, served {y:?}")),
+                }
+            })
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
+            .iter()
+            .zip(b)
+            .enumerate()
+            .find_map(|(i, (x, y))| first_difference(x, y, format!("{at}/{i}"))),
+        _ if pinned == served => None,
+        _ => Some(format!("{at}: pinned {pinned}, served {served}")),
     }
 }
 
@@ -150,7 +172,7 @@ async fn sessions_are_optional_and_deleted_ones_get_404() {
     assert_eq!(app.post(&list, &with).await.status, StatusCode::OK);
 
     let deleted = app
-        .client
+        .http
         .delete(app.url("/mcp"))
         .header("mcp-session-id", &session)
         .send()
@@ -162,7 +184,7 @@ async fn sessions_are_optional_and_deleted_ones_get_404() {
     assert_eq!(after.status, StatusCode::NOT_FOUND);
     assert_eq!(after.json()["error"]["code"], -32600);
     let get = app
-        .client
+        .http
         .get(app.url("/mcp"))
         .header("accept", "text/event-stream")
         .header("mcp-session-id", &session)
@@ -171,20 +193,66 @@ async fn sessions_are_optional_and_deleted_ones_get_404() {
         .expect("sent");
     assert_eq!(get.status(), StatusCode::NOT_FOUND);
     let again = app
-        .client
+        .http
         .delete(app.url("/mcp"))
         .header("mcp-session-id", &session)
         .send()
         .await
         .expect("sent");
     assert_eq!(again.status(), StatusCode::NOT_FOUND);
-    let no_header = app
-        .client
-        .delete(app.url("/mcp"))
-        .send()
-        .await
-        .expect("sent");
+    let no_header = app.http.delete(app.url("/mcp")).send().await.expect("sent");
     assert_eq!(no_header.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn ping_with(app: &TestApp, session: &str) -> StatusCode {
+    let ping = json!({ "jsonrpc": "2.0", "id": 1, "method": "ping" });
+    app.post(&ping, &[V, ("mcp-session-id", session)])
+        .await
+        .status
+}
+
+#[tokio::test]
+async fn idle_sessions_and_deleted_ids_expire_on_the_clock() {
+    let app = spawn_app().await;
+    let delete = |session: String| {
+        app.http
+            .delete(app.url("/mcp"))
+            .header("mcp-session-id", session)
+            .send()
+    };
+    let idle = app.initialize("2025-11-25").await;
+    let used = app.initialize("2025-11-25").await;
+    let ended = app.initialize("2025-11-25").await;
+    assert_eq!(
+        delete(ended.clone()).await.expect("sent").status(),
+        StatusCode::NO_CONTENT
+    );
+
+    // A deleted id answers 404 for a while, then is served like any
+    // unknown id.
+    assert_eq!(ping_with(&app, &ended).await, StatusCode::NOT_FOUND);
+
+    app.clock.advance(SESSION_IDLE_TTL / 2);
+    assert_eq!(
+        ping_with(&app, &used).await,
+        StatusCode::OK,
+        "using it renews it"
+    );
+    app.clock
+        .advance(SESSION_IDLE_TTL / 2 + Duration::from_secs(1));
+    // The idle session is forgotten: its id is served sessionless, and
+    // there is nothing left to delete.
+    assert_eq!(ping_with(&app, &idle).await, StatusCode::OK);
+    assert_eq!(
+        delete(idle).await.expect("sent").status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        delete(used).await.expect("sent").status(),
+        StatusCode::NO_CONTENT
+    );
+    app.clock.advance(TERMINATED_TTL);
+    assert_eq!(ping_with(&app, &ended).await, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -389,7 +457,7 @@ async fn get_opens_a_stream_or_describes_the_server() {
     let app = spawn_app().await;
     let session = app.initialize("2025-11-25").await;
     let stream = app
-        .client
+        .http
         .get(app.url("/mcp"))
         .header("accept", "text/event-stream")
         .header("mcp-session-id", &session)
@@ -407,7 +475,7 @@ async fn get_opens_a_stream_or_describes_the_server() {
     drop(stream);
     // Without a session (ChatGPT after a long idle) the stream still opens.
     let anonymous = app
-        .client
+        .http
         .get(app.url("/"))
         .header("accept", "text/event-stream")
         .send()
@@ -416,7 +484,7 @@ async fn get_opens_a_stream_or_describes_the_server() {
     assert_eq!(anonymous.status(), StatusCode::OK);
     drop(anonymous);
 
-    let page = app.client.get(app.url("/mcp")).send().await.expect("sent");
+    let page = app.http.get(app.url("/mcp")).send().await.expect("sent");
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.expect("body");
     assert!(
@@ -424,7 +492,7 @@ async fn get_opens_a_stream_or_describes_the_server() {
         "{html}"
     );
     let info: Value = app
-        .client
+        .http
         .get(app.url("/"))
         .header("accept", "application/json")
         .send()

@@ -1,10 +1,22 @@
-//! `spawn_app()` and request helpers shared by every test module.
+//! The one harness: [`spawn_app_with`] starts the real application (MCP
+//! endpoint, and with [`Options::oauth`] the authorization server) on a
+//! random loopback port, in front of a fake Binance, with an injected clock.
+//! [`TestApp`] carries the request helpers every test module shares; the
+//! sign-in flow's helpers are in [`oauth`].
+
+pub mod oauth;
 
 use std::net::SocketAddr;
-use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Once};
+use std::time::{Duration, Instant, SystemTime};
 
 use clap::Parser;
 use crypto_mcp::config::Config;
+use crypto_mcp::mcp::session::SessionStore;
+use crypto_mcp::oauth::store::{RedisStore, StoreLimits};
+use crypto_mcp::oauth::{self as auth, OAuth, OAuthArgs};
+use crypto_mcp::shared::redis::Redis;
 use crypto_mcp::{AppState, Settings};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, StatusCode};
@@ -15,15 +27,113 @@ use tokio::task::JoinHandle;
 
 use crate::fake_binance::FakeBinance;
 
+use oauth::default_args;
+
 pub const ACCEPT_BOTH: &str = "application/json, text/event-stream";
 pub const STATELESS: &str = "2026-07-28";
 
-/// A server on a random loopback port, stopped when dropped.
+/// A clock the test moves by hand: the authorization server and the MCP
+/// sessions both read it, so expiry is tested without sleeping.
+#[derive(Clone, Default)]
+pub struct TestClock(Arc<AtomicU64>);
+
+impl TestClock {
+    pub fn advance(&self, d: Duration) {
+        self.0.fetch_add(d.as_secs(), Ordering::SeqCst);
+    }
+
+    fn offset(&self) -> Duration {
+        Duration::from_secs(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// How to start the application under test.
+#[derive(Default)]
+pub struct Options {
+    flags: Vec<String>,
+    oauth: Option<OAuthArgs>,
+    addr: Option<String>,
+    binance_url: Option<String>,
+    limits: StoreLimits,
+    clock: Option<TestClock>,
+    shared: Option<Redis>,
+}
+
+impl Options {
+    /// The MCP endpoint alone (`--auth none`).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With the authorization server, which signs in [`USER`] with
+    /// [`PASSWORD`].
+    pub fn oauth() -> Self {
+        Self::with_oauth(default_args())
+    }
+
+    /// With the authorization server configured by `args`.
+    pub fn with_oauth(args: OAuthArgs) -> Self {
+        Self {
+            oauth: Some(args),
+            ..Self::default()
+        }
+    }
+
+    /// Command-line flags, as an operator would pass them.
+    pub fn flags(mut self, flags: &[&str]) -> Self {
+        self.flags.extend(flags.iter().map(|f| (*f).to_owned()));
+        self
+    }
+
+    /// Binds `addr` (say, the one a stopped app listened on) instead of a
+    /// random port.
+    pub fn at(mut self, addr: &str) -> Self {
+        self.addr = Some(addr.to_owned());
+        self
+    }
+
+    /// Reads this clock (say, the one a stopped app read) instead of a new
+    /// one.
+    pub fn clock(mut self, clock: TestClock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// An OAuth store that holds at most `limits`.
+    pub fn limits(mut self, limits: StoreLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Keeps the OAuth state and the MCP sessions in this Redis, as one of
+    /// several instances would (give them all one `--public-url`).
+    pub fn shared(mut self, redis: Redis) -> Self {
+        self.shared = Some(redis);
+        self
+    }
+
+    /// Talks to this upstream instead of the fake Binance.
+    pub fn binance_url(mut self, url: &str) -> Self {
+        self.binance_url = Some(url.to_owned());
+        self
+    }
+}
+
+/// A running application, stopped when dropped.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// `http://addr`, where it listens.
+    pub base: String,
+    /// Its public URL: `base`, unless one was given for several instances.
+    pub public: String,
     /// The fake Binance this app talks to, alive as long as the app.
     pub binance: FakeBinance,
-    pub client: Client,
+    /// Follows no redirects, so every status and header can be asserted.
+    pub http: Client,
+    pub clock: TestClock,
+    /// The authorization server's arguments (defaults without OAuth).
+    pub args: OAuthArgs,
+    oauth: Option<OAuth>,
     /// Dropping it (with the app) or [`TestApp::begin_shutdown`] starts a
     /// graceful shutdown.
     stop: Option<oneshot::Sender<()>>,
@@ -56,18 +166,20 @@ fn init_tracing() {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(&[]).await
+    spawn_app_with(Options::new()).await
 }
 
-/// Starts the app with extra command-line flags.
-pub async fn spawn_app_with(args: &[&str]) -> TestApp {
+pub async fn spawn_app_with(options: Options) -> TestApp {
     init_tracing();
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = TcpListener::bind(options.addr.as_deref().unwrap_or("127.0.0.1:0"))
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let port = addr.port().to_string();
+    let base = format!("http://{addr}");
     let binance = FakeBinance::start().await;
-    let binance_url = binance.url();
-    let argv = [
+    let binance_url = options.binance_url.clone().unwrap_or_else(|| binance.url());
+    let port = addr.port().to_string();
+    let mut argv: Vec<&str> = vec![
         "crypto-mcp",
         "--port",
         &port,
@@ -75,28 +187,94 @@ pub async fn spawn_app_with(args: &[&str]) -> TestApp {
         &binance_url,
         "--binance-futures-base-url",
         &binance_url,
-        "--auth",
-        "none",
-    ]
-    .into_iter()
-    .chain(args.iter().copied());
+    ];
+    match &options.oauth {
+        // OAuth names itself in every URL it hands out, so it gets the
+        // address it really listens on.
+        Some(_) if !options.flags.iter().any(|f| f == "--public-url") => {
+            argv.extend(["--public-url", &base]);
+        }
+        Some(_) => {}
+        None => argv.extend(["--auth", "none"]),
+    }
+    argv.extend(options.flags.iter().map(String::as_str));
     let config = Config::try_parse_from(argv).expect("test config");
-    let client = config.binance_client().expect("binance client");
-    let state = AppState::new(Settings::from_config(&config), client, None);
+    let settings = Settings::from_config(&config);
+
+    let clock = options.clock.clone().unwrap_or_default();
+    let (system_now, instant_now) = (SystemTime::now(), Instant::now());
+    let oauth = match &options.oauth {
+        None => None,
+        Some(args) => {
+            let clock = clock.clone();
+            let oauth_clock: auth::Clock = Arc::new(move || system_now + clock.offset());
+            let (oauth, _startup) = match &options.shared {
+                None => {
+                    OAuth::with_limits(args, &settings.public_url, oauth_clock, options.limits)
+                        .await
+                }
+                Some(redis) => {
+                    let store = RedisStore::new(redis.clone(), options.limits);
+                    OAuth::with_store(args, &settings.public_url, oauth_clock, Arc::new(store))
+                        .await
+                }
+            }
+            .expect("oauth setup");
+            Some(oauth)
+        }
+    };
+    let mcp_clock = {
+        let clock = clock.clone();
+        Arc::new(move || instant_now + clock.offset())
+    };
+    let binance_client = config.binance_client().expect("binance client");
+    let catalog = crypto_mcp::catalog(
+        &binance_client,
+        oauth.as_ref(),
+        settings.app_domain.as_ref(),
+    );
+    let sessions = match options.shared {
+        Some(redis) => SessionStore::shared(redis),
+        None => SessionStore::default(),
+    };
+    let public = settings.public_url.to_string();
+    let state = AppState::with_sessions(
+        settings,
+        binance_client,
+        oauth.clone(),
+        catalog,
+        mcp_clock,
+        sessions,
+    );
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(crypto_mcp::serve(listener, state, async {
         let _ = stopped.await;
     }));
     TestApp {
         addr,
+        base,
+        public,
         binance,
-        client: Client::new(),
+        http: Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        clock,
+        args: options.oauth.unwrap_or_default(),
+        oauth,
         stop: Some(stop),
         server: Some(server),
     }
 }
 
 impl TestApp {
+    /// The authorization server; only apps started with OAuth have one.
+    pub fn oauth(&self) -> &OAuth {
+        self.oauth
+            .as_ref()
+            .expect("started without OAuth: use Options::oauth()")
+    }
+
     /// Starts a graceful shutdown, as SIGTERM does in the binary.
     pub fn begin_shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
@@ -109,8 +287,18 @@ impl TestApp {
         self.server.take().expect("server task taken once")
     }
 
+    /// Stops serving at once, as a process that exits, and returns the
+    /// address once it is free, so another app can take its place.
+    pub async fn stop(mut self) -> SocketAddr {
+        if let Some(server) = self.server.take() {
+            server.abort();
+            let _ = server.await;
+        }
+        self.addr
+    }
+
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        format!("{}{path}", self.base)
     }
 
     /// POSTs a raw body to `path` with the given extra headers.
@@ -128,7 +316,7 @@ impl TestApp {
             map.insert(name, HeaderValue::from_str(value).expect("header value"));
         }
         let response = self
-            .client
+            .http
             .post(self.url(path))
             .headers(map)
             .body(body)

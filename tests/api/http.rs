@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{initialize_body, spawn_app, spawn_app_with};
+use crate::helpers::{Options, initialize_body, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn bodies_over_one_mebibyte_get_413() {
@@ -20,7 +20,7 @@ async fn bodies_over_one_mebibyte_get_413() {
 async fn media_types_are_checked() {
     let app = spawn_app().await;
     let wrong_type = app
-        .client
+        .http
         .post(app.url("/mcp"))
         .header("content-type", "text/plain")
         .body(initialize_body("2025-11-25").to_string())
@@ -38,7 +38,7 @@ async fn media_types_are_checked() {
     assert_eq!(wrong_accept.status, StatusCode::NOT_ACCEPTABLE);
     // curl-style requests with no Accept header are served as JSON.
     let bare = app
-        .client
+        .http
         .post(app.url("/mcp"))
         .header("content-type", "application/json")
         .body(initialize_body("2025-11-25").to_string())
@@ -83,7 +83,7 @@ async fn a_foreign_origin_gets_403_and_known_ones_get_cors() {
     }
 
     let preflight = app
-        .client
+        .http
         .request(reqwest::Method::OPTIONS, app.url("/mcp"))
         .header("origin", "https://chatgpt.com")
         .header("access-control-request-method", "POST")
@@ -109,7 +109,9 @@ async fn a_foreign_origin_gets_403_and_known_ones_get_cors() {
 
 #[tokio::test]
 async fn the_origin_list_is_configurable() {
-    let app = spawn_app_with(&["--allowed-origins", "https://app.example.org"]).await;
+    let app =
+        spawn_app_with(Options::new().flags(&["--allowed-origins", "https://app.example.org"]))
+            .await;
     let ok = app
         .post(
             &initialize_body("2025-11-25"),
@@ -136,7 +138,8 @@ async fn a_foreign_host_gets_403() {
         )
         .await;
     assert_eq!(rebinding.status, StatusCode::FORBIDDEN);
-    let public = spawn_app_with(&["--public-url", "https://mcp.example.com"]).await;
+    let public =
+        spawn_app_with(Options::new().flags(&["--public-url", "https://mcp.example.com"])).await;
     let ok = public
         .post(
             &initialize_body("2025-11-25"),
@@ -144,7 +147,7 @@ async fn a_foreign_host_gets_403() {
         )
         .await;
     assert_eq!(ok.status, StatusCode::OK);
-    let proxied = spawn_app_with(&["--allowed-hosts", "internal.svc"]).await;
+    let proxied = spawn_app_with(Options::new().flags(&["--allowed-hosts", "internal.svc"])).await;
     let ok = proxied
         .post(
             &initialize_body("2025-11-25"),
@@ -158,7 +161,7 @@ async fn a_foreign_host_gets_403() {
 async fn health_and_request_ids() {
     let app = spawn_app().await;
     let health = app
-        .client
+        .http
         .get(app.url("/healthz"))
         .send()
         .await
@@ -176,7 +179,7 @@ async fn health_and_request_ids() {
     assert_eq!(body["name"], "crypto-mcp");
     // A caller's own request id is kept.
     let mine = app
-        .client
+        .http
         .get(app.url("/healthz"))
         .header("x-request-id", "trace-me")
         .send()

@@ -12,6 +12,7 @@ mod handshake;
 mod helpers;
 mod http;
 mod indicators;
+mod limits;
 mod market;
 mod oauth;
 #[path = "../support/redis_server.rs"]

@@ -12,7 +12,7 @@ use crate::helpers::spawn_app;
 async fn shutdown_drains_in_flight_requests_and_ends_streams() {
     let mut app = spawn_app().await;
     let stream = app
-        .client
+        .http
         .get(app.url("/mcp"))
         .header("accept", "text/event-stream")
         .send()
@@ -32,10 +32,13 @@ async fn shutdown_drains_in_flight_requests_and_ends_streams() {
         .write_all(first.as_bytes())
         .await
         .expect("first half");
+    // Socket time, not clock time: the server must have read the head
+    // before shutdown begins, and nothing signals that it has.
     tokio::time::sleep(Duration::from_millis(50)).await;
 
     app.begin_shutdown();
     let server = app.server_task();
+    // That the server keeps running can only be seen over a while.
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(
         !server.is_finished(),

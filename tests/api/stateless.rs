@@ -1,6 +1,7 @@
 //! Stateless-era (2026-07-28) rules: discovery, `_meta`, header checks and
 //! their error codes, 404 for unknown methods, result shapes.
 
+use crypto_mcp::market::resources::SYMBOLS_TTL_MS;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -248,17 +249,25 @@ async fn results_carry_result_type_and_cache_hints() {
     assert_eq!(result["isError"], false);
     assert_eq!(result["structuredContent"]["result"], "42");
 
-    let read = request(
-        json!(3),
-        "resources/read",
-        json!({ "uri": "binance://nope" }),
-    );
-    let reply = app
-        .post(
-            &read,
-            &stateless_headers("resources/read", Some("binance://nope")),
-        )
-        .await;
+    let app = &app;
+    let read = |uri: &'static str| {
+        let body = request(json!(3), "resources/read", json!({ "uri": uri }));
+        async move {
+            app.post(&body, &stateless_headers("resources/read", Some(uri)))
+                .await
+        }
+    };
+    let reply = read("binance://symbols").await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let result = reply.json()["result"].clone();
+    assert_eq!(result["resultType"], "complete");
+    assert_eq!(result["cacheScope"], "public");
+    assert_eq!(result["ttlMs"], SYMBOLS_TTL_MS);
+    assert_eq!(result["contents"][0]["uri"], "binance://symbols");
+    assert!(result["contents"][0]["text"].is_string(), "{result}");
+
+    // A URI nothing serves is the stateless era's -32602, with the URI.
+    let reply = read("binance://nope").await;
     assert_eq!(reply.status, StatusCode::OK);
     let json = reply.json();
     assert_eq!(json["error"]["code"], -32602);
@@ -300,7 +309,7 @@ async fn logs_stream_only_when_the_request_asks() {
 async fn get_and_delete_are_405_in_the_stateless_era() {
     let app = spawn_app().await;
     let get = app
-        .client
+        .http
         .get(app.url("/mcp"))
         .header("accept", "text/event-stream")
         .header("mcp-protocol-version", STATELESS)
@@ -313,7 +322,7 @@ async fn get_and_delete_are_405_in_the_stateless_era() {
         Some("POST")
     );
     let delete = app
-        .client
+        .http
         .delete(app.url("/mcp"))
         .header("mcp-protocol-version", STATELESS)
         .header("mcp-session-id", "x")

@@ -52,7 +52,14 @@ async fn spawn_budgeted() -> Budgeted {
         ..BinanceConfig::default()
     })
     .expect("client");
-    let state = AppState::new(Settings::from_config(&config), client, None);
+    let catalog = crypto_mcp::catalog(&client, None, None);
+    let state = AppState::new(
+        Settings::from_config(&config),
+        client,
+        None,
+        catalog,
+        crypto_mcp::mcp::state::system_clock(),
+    );
     let server = tokio::spawn(crypto_mcp::serve(listener, state, std::future::pending()));
     Budgeted {
         addr,

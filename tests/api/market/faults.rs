@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::{error_text, ok};
 use crate::fake_binance::Fault;
-use crate::helpers::{TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Options, TestApp, spawn_app, spawn_app_with};
 
 /// Short enough to keep the suite fast, long enough for loopback.
 const TIMEOUT_MS: &str = "400";
@@ -16,7 +16,7 @@ const TIMEOUT_MS: &str = "400";
 const DEADLINE: Duration = Duration::from_millis(1500);
 
 async fn spawn_fast() -> TestApp {
-    spawn_app_with(&["--binance-timeout-ms", TIMEOUT_MS]).await
+    spawn_app_with(Options::new().flags(&["--binance-timeout-ms", TIMEOUT_MS])).await
 }
 
 async fn klines_error(app: &TestApp) -> String {

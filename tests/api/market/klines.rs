@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::{HOUR_MS, LAST_OPEN, dec, error_text, ok, rounded};
 use crate::fake_binance::data::fmt8;
-use crate::helpers::spawn_app;
+use crate::helpers::{Options, spawn_app, spawn_app_with};
 
 /// The candles of a result as objects, named by its `columns`.
 fn candles(out: &Value) -> Vec<Value> {
@@ -295,9 +295,6 @@ async fn an_unknown_symbol_gets_suggestions() {
 #[tokio::test]
 async fn gaps_in_the_series_are_reported() {
     use axum::routing::get;
-    use clap::Parser;
-    use crypto_mcp::config::Config;
-    use crypto_mcp::{AppState, Settings};
     use serde_json::Value;
 
     let fixture = crate::fake_binance::FakeBinance::start().await.btcusdt_1h();
@@ -316,40 +313,11 @@ async fn gaps_in_the_series_are_reported() {
         );
         axum::serve(upstream, router).await.unwrap();
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let config = Config::try_parse_from([
-        "crypto-mcp",
-        "--binance-base-url",
-        &upstream_url,
-        "--binance-futures-base-url",
-        &upstream_url,
-    ])
-    .unwrap();
-    let state = AppState::new(
-        Settings::from_config(&config),
-        config.binance_client().unwrap(),
-        None,
-    );
-    tokio::spawn(crypto_mcp::serve(listener, state, std::future::pending()));
-
-    let reply: Value = reqwest::Client::new()
-        .post(format!("http://{addr}/mcp"))
-        .header("content-type", "application/json")
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2025-11-25")
-        .body(
-            json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
-                "name": "binance_klines", "arguments": { "symbol": "BTCUSDT", "limit": 6 } } })
-            .to_string(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let out = ok(&reply["result"]);
+    let app = spawn_app_with(Options::new().binance_url(&upstream_url)).await;
+    let result = app
+        .call_tool("binance_klines", json!({ "symbol": "BTCUSDT", "limit": 6 }))
+        .await;
+    let out = ok(&result);
     let first = fixture[0].open_time;
     assert_eq!(out["count"], 4);
     assert_eq!(

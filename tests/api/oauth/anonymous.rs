@@ -4,7 +4,7 @@ use super::helpers::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn post(s: &TestAuthServer, body: Value, token: Option<&str>) -> reqwest::Response {
+async fn post(s: &TestApp, body: Value, token: Option<&str>) -> reqwest::Response {
     let mut request = s
         .http
         .post(s.url("/mcp"))
@@ -22,7 +22,7 @@ fn call(name: &str) -> Value {
 
 #[tokio::test]
 async fn tokenless_clients_discover_but_tools_ask_them_to_sign_in() {
-    let s = TestAuthServer::spawn_with_flags(&["--anonymous-discovery"]).await;
+    let s = spawn_app_with(Options::oauth().flags(&["--anonymous-discovery"])).await;
     let list = post(
         &s,
         json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }),
@@ -84,7 +84,7 @@ async fn tokenless_clients_discover_but_tools_ask_them_to_sign_in() {
 
 #[tokio::test]
 async fn by_default_every_tokenless_request_gets_401() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     for body in [
         json!({ "jsonrpc": "2.0", "id": 1, "method": "tools/list" }),
         call("calculate"),

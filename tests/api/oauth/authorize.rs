@@ -11,7 +11,7 @@ fn set(params: &mut Vec<(String, String)>, k: &str, v: Option<&str>) {
 
 #[tokio::test]
 async fn page_has_security_headers_and_form_contract() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let page = s
         .get_authorize(&s.authorize_params(&client_id, &pkce()))
@@ -49,7 +49,7 @@ async fn page_has_security_headers_and_form_contract() {
 
 #[tokio::test]
 async fn approve_redirects_with_code_state_and_iss() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let q = s.obtain_code(&client_id, &pkce()).await;
     assert!(q["code"].starts_with("cm_code_"));
@@ -59,7 +59,7 @@ async fn approve_redirects_with_code_state_and_iss() {
 
 #[tokio::test]
 async fn deny_redirects_with_access_denied() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let page = s
         .get_authorize(&s.authorize_params(&client_id, &pkce()))
@@ -75,7 +75,7 @@ async fn deny_redirects_with_access_denied() {
 
 #[tokio::test]
 async fn unknown_client_or_redirect_is_a_local_error_never_a_redirect() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let p = pkce();
     let mut params = s.authorize_params("00000000-0000-0000-0000-000000000000", &p);
@@ -107,7 +107,7 @@ async fn unknown_client_or_redirect_is_a_local_error_never_a_redirect() {
 
 #[tokio::test]
 async fn loopback_port_may_vary() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let mut params = s.authorize_params(&client_id, &pkce());
     set(
@@ -127,14 +127,14 @@ async fn loopback_port_may_vary() {
 
 #[tokio::test]
 async fn missing_redirect_uri_uses_the_single_registered_one() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let mut params = s.authorize_params(&client_id, &pkce());
     set(&mut params, "redirect_uri", None);
     assert_eq!(s.get_authorize(&params).await.status, StatusCode::OK);
 }
 
-async fn expect_error_redirect(s: &TestAuthServer, params: &[(String, String)], error: &str) {
+async fn expect_error_redirect(s: &TestApp, params: &[(String, String)], error: &str) {
     let page = s.get_authorize(params).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
     let q = query_of(page.headers["location"].to_str().unwrap());
@@ -145,7 +145,7 @@ async fn expect_error_redirect(s: &TestAuthServer, params: &[(String, String)], 
 
 #[tokio::test]
 async fn request_errors_after_redirect_validation_go_back_to_the_client() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let base = s.authorize_params(&client_id, &pkce());
 
@@ -185,7 +185,7 @@ async fn request_errors_after_redirect_validation_go_back_to_the_client() {
 
 #[tokio::test]
 async fn missing_scope_and_resource_get_defaults() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let p = pkce();
     let mut params = s.authorize_params(&client_id, &p);
@@ -215,7 +215,7 @@ async fn missing_scope_and_resource_get_defaults() {
 
 #[tokio::test]
 async fn wrong_password_rerenders_without_redirect() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let page = s
         .get_authorize(&s.authorize_params(&client_id, &pkce()))
@@ -241,7 +241,7 @@ async fn wrong_password_rerenders_without_redirect() {
 
 #[tokio::test]
 async fn unknown_user_is_refused_the_same_way() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let page = s
         .get_authorize(&s.authorize_params(&client_id, &pkce()))
@@ -267,7 +267,7 @@ async fn unknown_user_is_refused_the_same_way() {
 
 #[tokio::test]
 async fn a_page_can_be_answered_once() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let page = s
         .get_authorize(&s.authorize_params(&client_id, &pkce()))
@@ -280,7 +280,7 @@ async fn a_page_can_be_answered_once() {
 
 #[tokio::test]
 async fn pages_expire() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let page = s
         .get_authorize(&s.authorize_params(&client_id, &pkce()))
@@ -293,7 +293,7 @@ async fn pages_expire() {
 
 #[tokio::test]
 async fn consent_is_remembered_and_default_scope_follows_it() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let _ = s.obtain_code(&client_id, &pkce()).await;
     // Reconnect without scope (ChatGPT does this): previous grant's scopes.
@@ -308,7 +308,7 @@ async fn consent_is_remembered_and_default_scope_follows_it() {
 async fn signup_when_enabled() {
     let mut args = default_args();
     args.allow_signup = true;
-    let s = TestAuthServer::spawn_with(args, None).await;
+    let s = spawn_app_with(Options::with_oauth(args)).await;
     let client_id = s.register_public().await;
     let page = s
         .get_authorize(&s.authorize_params(&client_id, &pkce()))
@@ -369,7 +369,7 @@ async fn signup_when_enabled() {
 
 #[tokio::test]
 async fn signup_is_off_by_default() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let page = s
         .get_authorize(&s.authorize_params(&client_id, &pkce()))

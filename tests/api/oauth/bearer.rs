@@ -10,7 +10,7 @@ fn challenge(r: &reqwest::Response) -> String {
 
 #[tokio::test]
 async fn no_token_is_401_with_the_challenge_for_each_path() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let r = s.mcp("/mcp", None).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -33,7 +33,7 @@ async fn no_token_is_401_with_the_challenge_for_each_path() {
 
 #[tokio::test]
 async fn valid_token_passes_and_identifies_the_caller() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     let r = s.mcp("/mcp", Some(&t.access)).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -60,7 +60,7 @@ async fn valid_token_passes_and_identifies_the_caller() {
 
 #[tokio::test]
 async fn bad_token_is_invalid_token() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     for auth in [
         "Bearer cm_at_forged",
         "Bearer ",
@@ -85,7 +85,7 @@ async fn bad_token_is_invalid_token() {
 
 #[tokio::test]
 async fn expired_token_is_invalid_token() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     s.clock.advance(Duration::from_secs(3601));
     let r = s.mcp("/mcp", Some(&t.access)).await;
@@ -95,7 +95,7 @@ async fn expired_token_is_invalid_token() {
 
 #[tokio::test]
 async fn tokens_are_bound_to_their_resource() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await; // resource = PUBLIC_URL/mcp
     let r = s.mcp("/", Some(&t.access)).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
@@ -131,7 +131,7 @@ async fn tokens_are_bound_to_their_resource() {
 
 #[tokio::test]
 async fn query_string_tokens_are_never_accepted() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     let r = s
         .http
@@ -156,7 +156,7 @@ async fn query_string_tokens_are_never_accepted() {
 
 #[tokio::test]
 async fn preflight_is_not_challenged() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let r = s
         .http
         .request(reqwest::Method::OPTIONS, s.url("/mcp"))

@@ -7,7 +7,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn a_registration_flood_from_one_ip_leaves_others_registering() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let body = json!({"redirect_uris": [REDIRECT]});
     let mut created = 0;
     for _ in 0..330 {
@@ -31,7 +31,7 @@ async fn a_page_flood_from_one_ip_leaves_others_signing_in() {
         pending: 40,
         ..StoreLimits::default()
     };
-    let s = TestAuthServer::spawn_with_limits(default_args(), limits).await;
+    let s = spawn_app_with(Options::with_oauth(default_args()).limits(limits)).await;
     let client_id = s.register_public().await;
     let mut ok = 0;
     let mut last = None;
@@ -91,7 +91,7 @@ async fn a_full_client_store_refuses_registration_cleanly() {
         clients: 2,
         ..StoreLimits::default()
     };
-    let s = TestAuthServer::spawn_with_limits(default_args(), limits).await;
+    let s = spawn_app_with(Options::with_oauth(default_args()).limits(limits)).await;
     s.register_public().await;
     s.register_public().await;
     let r = s.register(json!({"redirect_uris": [REDIRECT]})).await;

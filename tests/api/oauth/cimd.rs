@@ -50,10 +50,10 @@ async fn fixture() -> Fixture {
     Fixture { base, hits }
 }
 
-async fn server(allow: bool) -> TestAuthServer {
+async fn server(allow: bool) -> TestApp {
     let mut args = default_args();
     args.oauth_allow_loopback_cimd = allow;
-    TestAuthServer::spawn_with(args, None).await
+    spawn_app_with(Options::with_oauth(args)).await
 }
 
 #[tokio::test]
@@ -176,7 +176,7 @@ async fn slow_hosts_time_out() {
 }
 
 /// Junk client ids (well-formed URLs whose host is unreachable) from `http`.
-async fn junk(s: &TestAuthServer, http: &reqwest::Client, n: usize) {
+async fn junk(s: &TestApp, http: &reqwest::Client, n: usize) {
     for i in 0..n {
         let client_id = format!("http://localhost:1/junk-{i}.json");
         let page = s

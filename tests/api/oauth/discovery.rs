@@ -5,7 +5,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn protected_resource_metadata_for_root_and_mcp() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let (st, root) = s.get_json("/.well-known/oauth-protected-resource").await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(
@@ -28,7 +28,7 @@ async fn protected_resource_metadata_for_root_and_mcp() {
 
 #[tokio::test]
 async fn authorization_server_metadata_is_exact() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let r = s
         .http
         .get(s.url("/.well-known/oauth-authorization-server"))
@@ -67,7 +67,7 @@ async fn authorization_server_metadata_is_exact() {
 
 #[tokio::test]
 async fn no_half_filled_openid_configuration() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let r = s
         .http
         .get(s.url("/.well-known/openid-configuration"))
@@ -79,20 +79,20 @@ async fn no_half_filled_openid_configuration() {
 
 #[tokio::test]
 async fn challenge_helper_matches_the_401() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     assert_eq!(
-        s.oauth.challenge("/mcp", None),
+        s.oauth().challenge("/mcp", None),
         format!(
             "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\", scope=\"mcp:tools\"",
             s.base
         )
     );
     assert_eq!(
-        s.oauth.challenge("/", Some(("invalid_token", "expired"))),
+        s.oauth().challenge("/", Some(("invalid_token", "expired"))),
         format!(
             "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource\", scope=\"mcp:tools\", error=\"invalid_token\", error_description=\"expired\"",
             s.base
         )
     );
-    assert_eq!(s.oauth.scopes_supported(), ["mcp:tools"]);
+    assert_eq!(s.oauth().scopes_supported(), ["mcp:tools"]);
 }

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn whole_flow_over_http() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
 
     // An unauthenticated MCP call starts discovery.
     let r = s.mcp("/mcp", None).await;

@@ -12,7 +12,7 @@ async fn ok_json(r: reqwest::Response) -> Value {
 
 #[tokio::test]
 async fn refresh_rotates_and_new_tokens_work() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     let v = ok_json(s.refresh(&t.client_id, &t.refresh).await).await;
     let rt2 = v["refresh_token"].as_str().unwrap();
@@ -28,7 +28,7 @@ async fn refresh_rotates_and_new_tokens_work() {
 
 #[tokio::test]
 async fn parallel_refreshes_in_the_grace_window_get_the_same_successor() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     let (a, b, c) = tokio::join!(
         s.refresh(&t.client_id, &t.refresh),
@@ -57,7 +57,7 @@ async fn parallel_refreshes_in_the_grace_window_get_the_same_successor() {
 
 #[tokio::test]
 async fn reuse_after_the_grace_window_revokes_the_grant() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     let v = ok_json(s.refresh(&t.client_id, &t.refresh).await).await;
     let rt2 = v["refresh_token"].as_str().unwrap().to_owned();
@@ -85,7 +85,7 @@ async fn reuse_after_the_grace_window_revokes_the_grant() {
 
 #[tokio::test]
 async fn an_older_token_is_reuse_even_inside_a_later_grace() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     let v = ok_json(s.refresh(&t.client_id, &t.refresh).await).await;
     let rt2 = v["refresh_token"].as_str().unwrap().to_owned();
@@ -103,7 +103,7 @@ async fn an_older_token_is_reuse_even_inside_a_later_grace() {
 
 #[tokio::test]
 async fn refresh_tokens_are_bound_to_their_client() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     let other = s.register_public().await;
     assert_eq!(
@@ -116,7 +116,7 @@ async fn refresh_tokens_are_bound_to_their_client() {
 
 #[tokio::test]
 async fn refresh_scope_and_resource_rules() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     let r = s
         .token(&[
@@ -152,7 +152,7 @@ async fn refresh_scope_and_resource_rules() {
 
 #[tokio::test]
 async fn refresh_tokens_expire_after_their_ttl() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     s.clock.advance(Duration::from_secs(30 * 86_400 + 1));
     assert_eq!(
@@ -166,7 +166,7 @@ async fn refresh_ttl_slides_with_use_and_is_configurable() {
     let mut args = default_args();
     args.refresh_token_ttl = Duration::from_secs(3600);
     args.access_token_ttl = Duration::from_secs(600);
-    let s = TestAuthServer::spawn_with(args, None).await;
+    let s = spawn_app_with(Options::with_oauth(args)).await;
     let t = s.obtain_tokens().await;
     assert_eq!(t.body["expires_in"], 600);
     s.clock.advance(Duration::from_secs(3000));
@@ -181,7 +181,7 @@ async fn refresh_ttl_slides_with_use_and_is_configurable() {
 
 #[tokio::test]
 async fn unknown_refresh_token_is_invalid_grant() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     let (st, err, _) = error_of(s.refresh(&t.client_id, "cm_rt_forged").await).await;
     assert_eq!(

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 #[tokio::test]
 async fn public_client_registration_shape() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let r = s
         .register(json!({"client_name": "ChatGPT", "redirect_uris": ["https://chatgpt.com/connector_platform_oauth_redirect"], "token_endpoint_auth_method": "none", "application_type": "web"}))
         .await;
@@ -30,7 +30,7 @@ async fn public_client_registration_shape() {
 
 #[tokio::test]
 async fn default_auth_method_is_none() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let r = s.register(json!({"redirect_uris": [REDIRECT]})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let v: Value = r.json().await.unwrap();
@@ -39,7 +39,7 @@ async fn default_auth_method_is_none() {
 
 #[tokio::test]
 async fn confidential_clients_get_a_secret() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     for m in ["client_secret_basic", "client_secret_post"] {
         let r = s
             .register(json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": m}))
@@ -54,7 +54,7 @@ async fn confidential_clients_get_a_secret() {
 
 #[tokio::test]
 async fn bad_redirect_uris_are_refused() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     for uris in [
         json!([]),
         json!(["http://evil.example/cb"]),
@@ -77,7 +77,7 @@ async fn bad_redirect_uris_are_refused() {
 
 #[tokio::test]
 async fn bad_metadata_is_refused() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     for body in [
         json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "private_key_jwt"}),
         json!({"redirect_uris": [REDIRECT], "grant_types": ["client_credentials"]}),
@@ -108,7 +108,7 @@ async fn bad_metadata_is_refused() {
 
 #[tokio::test]
 async fn oversized_registrations_are_refused() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let many: Vec<String> = (0..11).map(|i| format!("https://a.example/{i}")).collect();
     let r = s.register(json!({ "redirect_uris": many })).await;
     assert_eq!(error_of(r).await.1, "invalid_redirect_uri");
@@ -124,7 +124,7 @@ async fn oversized_registrations_are_refused() {
 
 #[tokio::test]
 async fn registration_is_rate_limited_per_ip() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let mut last = StatusCode::CREATED;
     for _ in 0..31 {
         last = s
@@ -148,11 +148,11 @@ async fn registration_is_rate_limited_per_ip() {
 
 #[tokio::test]
 async fn unused_clients_expire() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     s.clock
         .advance(std::time::Duration::from_secs(24 * 3600 + 1));
-    s.oauth.sweep_now().await;
+    s.oauth().sweep_now().await;
     let p = pkce();
     let page = s.get_authorize(&s.authorize_params(&client_id, &p)).await;
     assert_eq!(page.status, StatusCode::BAD_REQUEST);

@@ -3,7 +3,7 @@ use super::helpers::*;
 use reqwest::StatusCode;
 
 async fn revoke(
-    s: &TestAuthServer,
+    s: &TestApp,
     client_id: &str,
     token: &str,
     hint: Option<&str>,
@@ -22,7 +22,7 @@ async fn revoke(
 
 #[tokio::test]
 async fn revoking_an_access_token() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     let r = revoke(&s, &t.client_id, &t.access, Some("access_token")).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -41,7 +41,7 @@ async fn revoking_an_access_token() {
 
 #[tokio::test]
 async fn revoking_a_refresh_token_revokes_the_grant() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     let r = revoke(&s, &t.client_id, &t.refresh, None).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -57,7 +57,7 @@ async fn revoking_a_refresh_token_revokes_the_grant() {
 
 #[tokio::test]
 async fn unknown_and_foreign_tokens_get_200_and_nothing_happens() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     let other = s.register_public().await;
     assert_eq!(
@@ -86,7 +86,7 @@ async fn unknown_and_foreign_tokens_get_200_and_nothing_happens() {
 
 #[tokio::test]
 async fn revocation_requires_client_authentication() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     let r = s
         .http

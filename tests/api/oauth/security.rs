@@ -8,7 +8,7 @@ const XSS: &str = "\"><script>alert(1)</script><img src=x onerror=alert(1)>";
 
 #[tokio::test]
 async fn xss_payloads_are_escaped_everywhere() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let r = s
         .register(json!({"client_name": XSS, "redirect_uris": [REDIRECT]}))
         .await;
@@ -71,7 +71,7 @@ async fn xss_payloads_are_escaped_everywhere() {
 
 #[tokio::test]
 async fn csrf_less_or_cross_browser_posts_are_refused() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let page = s
         .get_authorize(&s.authorize_params(&client_id, &pkce()))
@@ -129,7 +129,7 @@ async fn csrf_less_or_cross_browser_posts_are_refused() {
 
 #[tokio::test]
 async fn hidden_fields_cannot_change_client_redirect_or_challenge() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let page = s
         .get_authorize(&s.authorize_params(&client_id, &pkce()))
@@ -159,7 +159,7 @@ async fn hidden_fields_cannot_change_client_redirect_or_challenge() {
 
 #[tokio::test]
 async fn login_brute_force_is_throttled_per_account() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let page = s
         .get_authorize(&s.authorize_params(&client_id, &pkce()))
@@ -192,7 +192,7 @@ async fn login_brute_force_is_throttled_per_account() {
 
 #[tokio::test]
 async fn login_brute_force_is_throttled_per_ip() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     for i in 0..20 {
         // A page takes a bounded number of answers: open a fresh one each time.
@@ -238,7 +238,7 @@ async fn login_brute_force_is_throttled_per_ip() {
 
 #[tokio::test]
 async fn redirect_tricks_at_registration_and_authorization() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let r = s
         .register(json!({"redirect_uris": ["https://app.example/callback"]}))
         .await;
@@ -273,7 +273,7 @@ async fn redirect_tricks_at_registration_and_authorization() {
 
 #[tokio::test]
 async fn secrets_never_appear_in_errors_or_debug() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     for (path, form) in [
         (
@@ -306,31 +306,31 @@ async fn secrets_never_appear_in_errors_or_debug() {
         let body = r.text().await.unwrap();
         assert!(!body.contains("SECRETVALUE"), "{path}: {body}");
     }
-    let dbg = format!("{:?} {:?}", s.oauth, s.args);
+    let dbg = format!("{:?} {:?}", s.oauth(), s.args);
     assert!(!dbg.contains(PASSWORD), "{dbg}");
     assert!(!dbg.contains(&t.access) && !dbg.contains(&t.refresh));
 }
 
 #[tokio::test]
 async fn store_maps_are_bounded_and_swept() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     for _ in 0..5 {
         let _ = s
             .get_authorize(&s.authorize_params(&client_id, &pkce()))
             .await;
     }
-    assert_eq!(s.oauth.store_counts()["pending"], 5);
+    assert_eq!(s.oauth().store_counts()["pending"], 5);
     let _t = s.obtain_tokens().await;
     s.clock.advance(Duration::from_secs(3601));
-    s.oauth.sweep_now().await;
-    let c = s.oauth.store_counts();
+    s.oauth().sweep_now().await;
+    let c = s.oauth().store_counts();
     assert_eq!(c["pending"], 0);
     assert_eq!(c["access"], 0);
     assert_eq!(c["grants"], 1);
     s.clock.advance(Duration::from_secs(31 * 86_400));
-    s.oauth.sweep_now().await;
-    let c = s.oauth.store_counts();
+    s.oauth().sweep_now().await;
+    let c = s.oauth().store_counts();
     assert_eq!((c["grants"], c["refresh"]), (0, 0));
 }
 
@@ -359,7 +359,7 @@ async fn secrets_never_reach_the_logs() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let t = s.obtain_tokens().await;
     let r = s
         .register(json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_post"}))

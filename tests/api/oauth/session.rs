@@ -14,7 +14,7 @@ fn browser() -> reqwest::Client {
 }
 
 async fn open(
-    s: &TestAuthServer,
+    s: &TestApp,
     b: &reqwest::Client,
     params: &[(String, String)],
 ) -> (StatusCode, reqwest::header::HeaderMap, String) {
@@ -35,7 +35,7 @@ fn field(body: &str, name: &str) -> String {
 }
 
 async fn submit(
-    s: &TestAuthServer,
+    s: &TestApp,
     b: &reqwest::Client,
     body: &str,
     user: &str,
@@ -54,7 +54,7 @@ async fn submit(
         .unwrap()
 }
 
-async fn sign_in_once(s: &TestAuthServer, b: &reqwest::Client, client_id: &str) {
+async fn sign_in_once(s: &TestApp, b: &reqwest::Client, client_id: &str) {
     let (st, _, body) = open(s, b, &s.authorize_params(client_id, &pkce())).await;
     assert_eq!(st, StatusCode::OK);
     let r = submit(s, b, &body, USER, PASSWORD).await;
@@ -77,7 +77,7 @@ async fn sign_in_once(s: &TestAuthServer, b: &reqwest::Client, client_id: &str) 
 
 #[tokio::test]
 async fn returning_browser_with_remembered_consent_skips_the_page() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let b = browser();
     let client_id = s.register_public().await;
     sign_in_once(&s, &b, &client_id).await;
@@ -99,7 +99,7 @@ async fn returning_browser_with_remembered_consent_skips_the_page() {
 
 #[tokio::test]
 async fn another_client_still_needs_consent_but_not_the_password() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let b = browser();
     sign_in_once(&s, &b, &s.register_public().await).await;
     let other = s.register_public().await;
@@ -118,7 +118,7 @@ async fn another_client_still_needs_consent_but_not_the_password() {
 
 #[tokio::test]
 async fn a_different_redirect_uri_needs_consent_again() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let b = browser();
     let r = s
         .register(serde_json::json!({"redirect_uris": [REDIRECT, "http://127.0.0.1:3000/other"]}))
@@ -134,7 +134,7 @@ async fn a_different_redirect_uri_needs_consent_again() {
 
 #[tokio::test]
 async fn prompt_forces_the_page() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let b = browser();
     let client_id = s.register_public().await;
     sign_in_once(&s, &b, &client_id).await;
@@ -161,7 +161,7 @@ async fn prompt_forces_the_page() {
 
 #[tokio::test]
 async fn sessions_expire() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let b = browser();
     let client_id = s.register_public().await;
     sign_in_once(&s, &b, &client_id).await;
@@ -175,7 +175,7 @@ async fn sessions_expire() {
 
 #[tokio::test]
 async fn no_session_without_a_successful_login() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let b = browser();
     let client_id = s.register_public().await;
     let (_, _, body) = open(&s, &b, &s.authorize_params(&client_id, &pkce())).await;
@@ -187,5 +187,5 @@ async fn no_session_without_a_successful_login() {
             .iter()
             .all(|c| !c.to_str().unwrap().starts_with("cmcp_session="))
     );
-    assert_eq!(s.oauth.store_counts()["sessions"], 0);
+    assert_eq!(s.oauth().store_counts()["sessions"], 0);
 }

@@ -23,15 +23,17 @@ pub async fn store_on(server: &RedisServer) -> Redis {
     Redis::connect(&url, &prefix, None).await.expect("connect")
 }
 
-/// Two instances on one store, one public URL, one clock.
-pub async fn two_instances(server: &RedisServer) -> (TestAuthServer, TestAuthServer) {
+/// Two instances on one store, one public URL (A's), one clock.
+pub async fn two_instances(server: &RedisServer) -> (TestApp, TestApp) {
     let store = store_on(server).await;
-    let clock = TestClock::new();
-    let a = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let b = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let public = format!("http://{}", a.local_addr().unwrap());
-    let a = TestAuthServer::spawn_shared(store.clone(), clock.clone(), a, &public).await;
-    let b = TestAuthServer::spawn_shared(store, clock, b, &public).await;
+    let a = spawn_app_with(Options::oauth().shared(store.clone())).await;
+    let b = spawn_app_with(
+        Options::oauth()
+            .shared(store)
+            .clock(a.clock.clone())
+            .flags(&["--public-url", &a.base]),
+    )
+    .await;
     (a, b)
 }
 
@@ -222,7 +224,7 @@ async fn a_store_outage_is_503_never_a_pass_and_the_server_recovers() {
     };
     let (a, _b) = two_instances(&server).await;
     let t = a.obtain_tokens().await;
-    let health = |s: &TestAuthServer| {
+    let health = |s: &TestApp| {
         let url = s.url("/healthz");
         let http = s.http.clone();
         async move {
@@ -288,7 +290,7 @@ async fn a_handshake_session_opened_on_one_instance_is_used_and_ended_on_the_oth
     };
     let (a, b) = two_instances(server).await;
     let t = a.obtain_tokens().await;
-    let post = |s: &TestAuthServer, body: Value, session: Option<&str>| {
+    let post = |s: &TestApp, body: Value, session: Option<&str>| {
         let mut req = s
             .http
             .post(s.url("/mcp"))

@@ -15,7 +15,7 @@ fn signup_args() -> crypto_mcp::oauth::OAuthArgs {
 /// Creates `name` from `http` on a fresh page; returns the response and the
 /// PKCE pair its code is bound to.
 async fn sign_up(
-    s: &TestAuthServer,
+    s: &TestApp,
     http: &reqwest::Client,
     client_id: &str,
     name: &str,
@@ -36,7 +36,7 @@ async fn sign_up(
 
 #[tokio::test]
 async fn sign_up_is_limited_per_ip_before_globally() {
-    let s = TestAuthServer::spawn_with(signup_args(), None).await;
+    let s = spawn_app_with(Options::with_oauth(signup_args())).await;
     let client_id = s.register_public().await;
     for i in 0..5 {
         let (r, _) = sign_up(&s, &s.http, &client_id, &format!("user{i}")).await;
@@ -52,7 +52,7 @@ async fn sign_up_is_limited_per_ip_before_globally() {
 
 #[tokio::test]
 async fn names_differing_only_in_case_are_one_account() {
-    let s = TestAuthServer::spawn_with(signup_args(), None).await;
+    let s = spawn_app_with(Options::with_oauth(signup_args())).await;
     let client_id = s.register_public().await;
     let (r, _) = sign_up(&s, &s.http, &client_id, &USER.to_uppercase()).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
@@ -71,7 +71,7 @@ async fn the_account_cap_does_not_close_sign_up_for_good() {
         users: 2,
         ..StoreLimits::default()
     };
-    let s = TestAuthServer::spawn_with_limits(signup_args(), limits).await;
+    let s = spawn_app_with(Options::with_oauth(signup_args()).limits(limits)).await;
     let client_id = s.register_public().await;
     // One account is used (its client gets tokens), one is not.
     let (r, p) = sign_up(&s, &s.http, &client_id, "used").await;
@@ -88,7 +88,7 @@ async fn the_account_cap_does_not_close_sign_up_for_good() {
 
     // A day later the unused account is gone and sign-up is open again.
     s.clock.advance(Duration::from_secs(24 * 3600 + 1));
-    s.oauth.sweep_now().await;
+    s.oauth().sweep_now().await;
     let (r, _) = sign_up(&s, &s.http, &client_id, "late").await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let page = s

@@ -10,9 +10,9 @@ async fn refresh_succeeds_after_restart() {
     let path = dir.path().join("oauth-state.json");
     let mut args = default_args();
     args.state_file = Some(path.clone());
-    let s1 = TestAuthServer::spawn_with(args.clone(), None).await;
+    let s1 = spawn_app_with(Options::with_oauth(args.clone())).await;
     let t = s1.obtain_tokens().await;
-    s1.oauth.flush_state().await.unwrap();
+    s1.oauth().flush_state().await.unwrap();
 
     let raw = std::fs::read_to_string(&path).unwrap();
     assert!(
@@ -32,7 +32,7 @@ async fn refresh_succeeds_after_restart() {
     // address (same PUBLIC_URL) from the same file.
     let base = s1.base.clone();
     let addr = s1.stop().await.to_string();
-    let s2 = TestAuthServer::spawn_at(args, None, &addr).await;
+    let s2 = spawn_app_with(Options::with_oauth(args).at(&addr)).await;
     assert_eq!(s2.base, base);
     // The access token (its hash was persisted) still works, so a client
     // mid-session sees no 401 …
@@ -59,7 +59,7 @@ async fn state_is_written_automatically_after_changes() {
     let path = dir.path().join("s.json");
     let mut args = default_args();
     args.state_file = Some(path.clone());
-    let s = TestAuthServer::spawn_with(args, None).await;
+    let s = spawn_app_with(Options::with_oauth(args)).await;
     let client_id = s.register_public().await;
     // The writer waits for changes to settle (half a second), then writes.
     for _ in 0..100 {
@@ -93,11 +93,11 @@ async fn unwritable_state_file_fails_startup() {
 }
 
 /// The same server after a "redeploy": same address, clock and state file.
-async fn restart(args: &crypto_mcp::oauth::OAuthArgs, s1: TestAuthServer) -> TestAuthServer {
-    s1.oauth.flush_state().await.unwrap();
+async fn restart(args: &crypto_mcp::oauth::OAuthArgs, s1: TestApp) -> TestApp {
+    s1.oauth().flush_state().await.unwrap();
     let clock = s1.clock.clone();
     let addr = s1.stop().await.to_string();
-    TestAuthServer::spawn_at(args.clone(), Some(clock), &addr).await
+    spawn_app_with(Options::with_oauth(args.clone()).at(&addr).clock(clock)).await
 }
 
 fn state_args(dir: &tempfile::TempDir) -> crypto_mcp::oauth::OAuthArgs {
@@ -110,7 +110,7 @@ fn state_args(dir: &tempfile::TempDir) -> crypto_mcp::oauth::OAuthArgs {
 async fn revoking_after_a_restart_kills_the_access_token_issued_before() {
     let dir = tempfile::tempdir().unwrap();
     let args = state_args(&dir);
-    let s1 = TestAuthServer::spawn_with(args.clone(), None).await;
+    let s1 = spawn_app_with(Options::with_oauth(args.clone())).await;
     let t = s1.obtain_tokens().await;
     let s2 = restart(&args, s1).await;
     assert_eq!(
@@ -135,7 +135,7 @@ async fn revoking_after_a_restart_kills_the_access_token_issued_before() {
 async fn reuse_detected_after_a_restart_kills_every_token_of_the_grant() {
     let dir = tempfile::tempdir().unwrap();
     let args = state_args(&dir);
-    let s1 = TestAuthServer::spawn_with(args.clone(), None).await;
+    let s1 = spawn_app_with(Options::with_oauth(args.clone())).await;
     let t = s1.obtain_tokens().await;
     let r = s1.refresh(&t.client_id, &t.refresh).await;
     let v: Value = r.json().await.unwrap();
@@ -161,6 +161,6 @@ async fn temporaries_of_a_crashed_write_are_removed_at_start_up() {
     let dir = tempfile::tempdir().unwrap();
     let stale = dir.path().join(".oauth-state.json.tmp.4242");
     std::fs::write(&stale, "{half a snapshot").unwrap();
-    let _s = TestAuthServer::spawn_with(state_args(&dir), None).await;
+    let _s = spawn_app_with(Options::with_oauth(state_args(&dir))).await;
     assert!(!stale.exists());
 }

@@ -17,7 +17,7 @@ fn set_cookies(r: &reqwest::Response) -> Vec<String> {
 
 /// Answers `page` as `user` with `password`, sending `extra` cookies too.
 async fn sign_in(
-    s: &TestAuthServer,
+    s: &TestApp,
     http: &reqwest::Client,
     page: &Page,
     extra: Option<&str>,
@@ -44,7 +44,7 @@ async fn sign_in(
         .unwrap()
 }
 
-async fn page_for(s: &TestAuthServer, http: &reqwest::Client, client_id: &str) -> Page {
+async fn page_for(s: &TestApp, http: &reqwest::Client, client_id: &str) -> Page {
     let page = s
         .get_authorize_with(http, &s.authorize_params(client_id, &pkce()))
         .await;
@@ -69,7 +69,7 @@ async fn checked(r: reqwest::Response) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_guesses_is_counted_before_the_passwords_are_checked() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     // 49 wrong passwords and the right one, all at once, over five pages (a
     // page takes ten answers).
@@ -101,7 +101,7 @@ async fn a_burst_of_guesses_is_counted_before_the_passwords_are_checked() {
 
 #[tokio::test]
 async fn a_page_takes_a_bounded_number_of_answers() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let page = page_for(&s, &s.http, &client_id).await;
     let mut statuses = Vec::new();
@@ -126,7 +126,7 @@ async fn a_page_takes_a_bounded_number_of_answers() {
 
 #[tokio::test]
 async fn a_stranger_cannot_lock_the_owner_out() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     // The owner signs in once in their browser, which gets a device cookie.
     let page = page_for(&s, &s.http, &client_id).await;
@@ -164,7 +164,7 @@ async fn a_stranger_cannot_lock_the_owner_out() {
 
 #[tokio::test]
 async fn a_trusted_browser_has_a_budget_of_its_own() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let page = page_for(&s, &s.http, &client_id).await;
     let r = sign_in(&s, &s.http, &page, None, USER, PASSWORD).await;
@@ -189,7 +189,7 @@ async fn a_trusted_browser_has_a_budget_of_its_own() {
 
 #[tokio::test]
 async fn user_names_are_case_insensitive() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let page = page_for(&s, &s.http, &client_id).await;
     let r = sign_in(&s, &s.http, &page, None, &USER.to_uppercase(), PASSWORD).await;

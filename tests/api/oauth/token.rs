@@ -7,7 +7,7 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn code_exchange_response_shape() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let p = pkce();
     let q = s.obtain_code(&client_id, &p).await;
@@ -41,7 +41,7 @@ async fn code_exchange_response_shape() {
 
 #[tokio::test]
 async fn pkce_missing_or_wrong_is_refused() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let p = pkce();
     let q = s.obtain_code(&client_id, &p).await;
@@ -77,7 +77,7 @@ async fn pkce_missing_or_wrong_is_refused() {
 
 #[tokio::test]
 async fn redirect_uri_and_client_must_match() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let other = s.register_public().await;
     let p = pkce();
@@ -109,7 +109,7 @@ async fn redirect_uri_and_client_must_match() {
 
 #[tokio::test]
 async fn code_replay_revokes_the_tokens_issued_from_it() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let p = pkce();
     let q = s.obtain_code(&client_id, &p).await;
@@ -136,7 +136,7 @@ async fn code_replay_revokes_the_tokens_issued_from_it() {
 
 #[tokio::test]
 async fn codes_expire() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let p = pkce();
     let q = s.obtain_code(&client_id, &p).await;
@@ -147,7 +147,7 @@ async fn codes_expire() {
 
 #[tokio::test]
 async fn token_resource_must_match_the_authorization() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let p = pkce();
     let q = s.obtain_code(&client_id, &p).await;
@@ -179,7 +179,7 @@ async fn token_resource_must_match_the_authorization() {
 
 #[tokio::test]
 async fn grant_type_and_body_errors() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let r = s
         .token(&[
@@ -221,7 +221,7 @@ async fn grant_type_and_body_errors() {
     );
 }
 
-async fn confidential(s: &TestAuthServer, method: &str) -> (String, String) {
+async fn confidential(s: &TestApp, method: &str) -> (String, String) {
     let r = s
         .register(json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": method}))
         .await;
@@ -234,7 +234,7 @@ async fn confidential(s: &TestAuthServer, method: &str) -> (String, String) {
 
 #[tokio::test]
 async fn client_secret_basic() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let (id, secret) = confidential(&s, "client_secret_basic").await;
     let p = pkce();
     let q = s.obtain_code(&id, &p).await;
@@ -297,7 +297,7 @@ async fn client_secret_basic() {
 
 #[tokio::test]
 async fn client_secret_post() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let (id, secret) = confidential(&s, "client_secret_post").await;
     let p = pkce();
     let q = s.obtain_code(&id, &p).await;
@@ -332,7 +332,7 @@ async fn client_secret_post() {
 
 #[tokio::test]
 async fn public_client_sending_a_secret_is_refused() {
-    let s = TestAuthServer::spawn().await;
+    let s = spawn_app_with(Options::oauth()).await;
     let client_id = s.register_public().await;
     let r = s
         .token(&[
