@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use redis::{Script, ScriptInvocation};
 
-use super::{
+use super::view::{
     LogLevel, Lookup, MAX_SESSIONS, MAX_SUBSCRIPTIONS, SESSION_IDLE_TTL, SessionError, SessionView,
     TERMINATED_TTL,
 };
