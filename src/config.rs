@@ -18,7 +18,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 use crate::binance::{
     BinanceClient, BinanceConfig, DEFAULT_FUTURES_BASE_URL, DEFAULT_SPOT_BASE_URLS, parse_base_urls,
 };
+use crate::oauth::config::Secretish;
 use crate::oauth::{AuthMode, OAuthArgs};
+use crate::shared::{DEFAULT_PREFIX, StorePrefix, StoreUrl};
 use crate::urls::{AppDomain, PublicUrl, UrlError};
 
 /// Browser origins allowed by default: the chat products people connect us
@@ -110,6 +112,32 @@ pub struct Config {
 
     #[command(flatten)]
     pub oauth: OAuthArgs,
+
+    /// Where the state instances must share is kept: `memory` (this process
+    /// only; `--state-file` keeps it across restarts) or a Redis or Valkey
+    /// URL, `redis://…` or `rediss://…` (TLS), that every instance of the
+    /// deployment is given. Default: REDIS_URL if set, else memory.
+    #[arg(
+        long,
+        env = "MCP_STORE",
+        value_name = "memory|URL",
+        hide_env_values = true
+    )]
+    pub store: Option<Secretish>,
+
+    /// The URL platforms set when a Redis is attached (Render, Railway).
+    #[arg(long, env = "REDIS_URL", hide = true, hide_env_values = true)]
+    pub redis_url: Option<Secretish>,
+
+    /// Put before every key in the shared store, so deployments can share
+    /// one database.
+    #[arg(long, env = "MCP_STORE_PREFIX", default_value = DEFAULT_PREFIX)]
+    pub store_prefix: StorePrefix,
+
+    /// PEM file of the CA that signed a `rediss://` store's certificate, for
+    /// a self-hosted server with a private CA (managed offers need none).
+    #[arg(long, env = "MCP_STORE_CA_FILE")]
+    pub store_ca_file: Option<std::path::PathBuf>,
 
     /// With OAuth, let clients without a token discover the server (list its
     /// tools) before signing in; calling a tool then asks them to sign in.
@@ -219,6 +247,19 @@ impl Config {
             .clone()
             .or_else(platform)
             .unwrap_or_else(|| PublicUrl::localhost(self.port))
+    }
+
+    /// The store: `--store`, else `REDIS_URL`, else memory. Parsed here and
+    /// not by clap, whose errors would repeat the value, password included.
+    pub fn store_url(&self) -> Result<StoreUrl, String> {
+        match (&self.store, &self.redis_url) {
+            (Some(raw), _) => raw
+                .0
+                .parse()
+                .map_err(|e| format!("--store / MCP_STORE: {e}")),
+            (None, Some(raw)) => raw.0.parse().map_err(|e| format!("REDIS_URL: {e}")),
+            (None, None) => Ok(StoreUrl::Memory),
+        }
     }
 
     pub fn connection_limits(&self) -> ConnectionLimits {
@@ -564,6 +605,19 @@ mod tests {
         ])
         .expect("parses");
         assert!(config.binance_client().is_ok());
+    }
+
+    #[test]
+    fn the_store_is_memory_unless_a_url_is_given() {
+        assert_eq!(parse(&[]).unwrap().store_url(), Ok(StoreUrl::Memory));
+        let c = parse(&["--redis-url", "redis://r:6379", "--store", "memory"]).unwrap();
+        assert_eq!(c.store_url(), Ok(StoreUrl::Memory), "--store wins");
+        let c = parse(&["--redis-url", "redis://u:pw@r:6379"]).unwrap();
+        assert_eq!(c.store_url().unwrap().to_string(), "redis://u@r:6379");
+        let c = parse(&["--store", "mysql://u:hunter2@db"]).unwrap();
+        let e = c.store_url().unwrap_err();
+        assert!(e.contains("--store") && !e.contains("hunter2"), "{e}");
+        assert!(!format!("{c:?}").contains("hunter2"));
     }
 
     #[test]

@@ -88,10 +88,16 @@ pub mod listener;
 pub mod market;
 pub mod mcp;
 pub mod oauth;
+pub mod shared;
 pub mod state;
 pub mod telemetry;
 pub mod tools;
 pub mod urls;
+
+/// A real `redis-server` for the store tests (shared with `tests/api`).
+#[cfg(test)]
+#[path = "../tests/support/redis_server.rs"]
+mod redis_server;
 
 use std::time::Duration;
 
@@ -190,8 +196,14 @@ pub fn app(state: AppState) -> Router {
 
 /// Liveness, plus the Binance weight budget per host (`used` and `planned`
 /// of `limit` this minute), so an operator sees how close the server runs
-/// to Binance's limits. Hosts are shown without any path or credentials.
+/// to Binance's limits, and the store's state (`ok` or `unavailable`).
+/// Hosts are shown without any path or credentials. The status stays 200
+/// when the store is down: restarting this instance would not bring the
+/// store back, and every instance failing its check at once would take the
+/// whole deployment down with it.
 async fn healthz(State(state): State<McpState>) -> impl IntoResponse {
+    let store_ok =
+        state.sessions.healthy() && state.oauth.as_ref().is_none_or(|o| o.store_healthy());
     let binance: Vec<_> = state
         .binance
         .host_status()
@@ -224,6 +236,7 @@ async fn healthz(State(state): State<McpState>) -> impl IntoResponse {
         "status": "ok",
         "name": mcp::server::SERVER_NAME,
         "version": mcp::server::SERVER_VERSION,
+        "store": if store_ok { "ok" } else { "unavailable" },
         "binance": binance,
     }))
 }

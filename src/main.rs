@@ -3,8 +3,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use clap::error::ErrorKind;
 use crypto_mcp::config::{Command, Config};
+use crypto_mcp::mcp::session::SessionStore;
 use crypto_mcp::mcp::state::system_clock;
+use crypto_mcp::oauth::store::{RedisStore, StoreLimits};
 use crypto_mcp::oauth::{self, AuthMode, OAuth};
+use crypto_mcp::shared::StoreUrl;
+use crypto_mcp::shared::redis::Redis;
 use crypto_mcp::{AppState, Settings, telemetry};
 use tokio::net::TcpListener;
 
@@ -54,7 +58,29 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let store = match config.store_url() {
+        Ok(store) => store,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return ExitCode::from(2);
+        }
+    };
     telemetry::init(config.log_format);
+    // Before anything is served: an instance that cannot reach the store
+    // its peers use must not start on state of its own.
+    let redis = match &store {
+        StoreUrl::Memory => None,
+        StoreUrl::Redis(url) => {
+            match Redis::connect(url, &config.store_prefix, config.store_ca_file.as_deref()).await {
+                Ok(redis) => Some(redis),
+                Err(error) => {
+                    let why = error.to_string().replace(['\n', '\r'], " ");
+                    eprintln!("error: store {url}: {why}");
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+    };
     let addr = config.bind_addr();
     let listener = match TcpListener::bind(addr).await {
         Ok(listener) => listener,
@@ -72,7 +98,22 @@ async fn main() -> ExitCode {
             None
         }
         AuthMode::Oauth => {
-            match OAuth::new(&config.oauth, &settings.public_url, oauth::system_clock()).await {
+            let built = match &redis {
+                None => {
+                    OAuth::new(&config.oauth, &settings.public_url, oauth::system_clock()).await
+                }
+                Some(redis) => {
+                    let store = RedisStore::new(redis.clone(), StoreLimits::default());
+                    OAuth::with_store(
+                        &config.oauth,
+                        &settings.public_url,
+                        oauth::system_clock(),
+                        std::sync::Arc::new(store),
+                    )
+                    .await
+                }
+            };
+            match built {
                 // Printed once to stderr, never logged: it may hold the
                 // generated admin password.
                 Ok((oauth, startup)) => {
@@ -88,8 +129,19 @@ async fn main() -> ExitCode {
     };
     let public_url = settings.public_url.clone();
     let catalog = crypto_mcp::catalog(&binance, oauth.as_ref(), settings.app_domain.as_ref());
-    let state = AppState::new(settings, binance, oauth.clone(), catalog, system_clock());
-    tracing::info!(%addr, %public_url, "crypto-mcp listening; MCP endpoint at {public_url}/mcp");
+    let sessions = match &redis {
+        Some(redis) => SessionStore::shared(redis.clone()),
+        None => SessionStore::default(),
+    };
+    let state = AppState::with_sessions(
+        settings,
+        binance,
+        oauth.clone(),
+        catalog,
+        system_clock(),
+        sessions,
+    );
+    tracing::info!(%addr, %public_url, %store, "crypto-mcp listening; MCP endpoint at {public_url}/mcp");
     let served = crypto_mcp::serve(listener, state, shutdown_signal()).await;
     // The last changes (a token refreshed just before SIGTERM) are still
     // only in memory: write them before exiting.

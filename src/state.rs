@@ -7,6 +7,7 @@
 use crate::binance::BinanceClient;
 use crate::config::Settings;
 use crate::mcp::catalog::Catalog;
+use crate::mcp::session::SessionStore;
 #[cfg(doc)]
 use crate::mcp::state::system_clock;
 use crate::mcp::state::{Clock, McpState};
@@ -30,8 +31,28 @@ impl AppState {
         catalog: Catalog,
         clock: Clock,
     ) -> Self {
+        Self::with_sessions(
+            settings,
+            binance,
+            oauth,
+            catalog,
+            clock,
+            SessionStore::default(),
+        )
+    }
+
+    /// [`AppState::new`] with MCP sessions kept elsewhere (in the store the
+    /// instances share, [`SessionStore::shared`]).
+    pub fn with_sessions(
+        settings: Settings,
+        binance: BinanceClient,
+        oauth: Option<OAuth>,
+        catalog: Catalog,
+        clock: Clock,
+        sessions: SessionStore,
+    ) -> Self {
         Self {
-            mcp: McpState::new(settings, binance, oauth.clone(), catalog, clock),
+            mcp: McpState::new(settings, binance, oauth.clone(), catalog, clock, sessions),
             oauth,
         }
     }

@@ -55,6 +55,7 @@ mod tests {
             None,
             catalog,
             system_clock(),
+            crate::mcp::session::SessionStore::default(),
         );
         let Ok(key) = CallerKey::from_request_parts(parts, &state).await;
         key

@@ -73,6 +73,9 @@ pub enum McpError {
         uri: String,
         error: ReadError,
     },
+    /// The shared session store cannot answer (it is down): nothing was
+    /// done, and the same request may be sent again shortly.
+    SessionsUnavailable,
     /// A bug on our side; the details went to the log.
     Internal,
 }
@@ -96,7 +99,9 @@ impl McpError {
             Self::MalformedParams(_) | Self::InvalidParams(_) => INVALID_PARAMS,
             Self::ResourceNotFound { .. } if stateless => INVALID_PARAMS,
             Self::ResourceNotFound { .. } => RESOURCE_NOT_FOUND,
-            Self::ResourceUnreadable { .. } | Self::Internal => INTERNAL_ERROR,
+            Self::ResourceUnreadable { .. } | Self::SessionsUnavailable | Self::Internal => {
+                INTERNAL_ERROR
+            }
         }
     }
 
@@ -110,6 +115,7 @@ impl McpError {
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::SessionTerminated => StatusCode::NOT_FOUND,
+            Self::SessionsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::HeaderMismatch(_)
             | Self::UnsupportedProtocolVersion(_)
             | Self::MissingClientCapabilities { .. } => StatusCode::BAD_REQUEST,
@@ -188,12 +194,22 @@ impl fmt::Display for McpError {
             }
             Self::ResourceNotFound { uri } => write!(f, "Resource not found: {uri}"),
             Self::ResourceUnreadable { error, .. } => write!(f, "{error}"),
+            Self::SessionsUnavailable => {
+                f.write_str("Internal error: the session store is unavailable; try again shortly")
+            }
             Self::Internal => f.write_str("Internal error"),
         }
     }
 }
 
 impl std::error::Error for McpError {}
+
+impl From<crate::mcp::session::SessionError> for McpError {
+    fn from(e: crate::mcp::session::SessionError) -> Self {
+        tracing::warn!(error = %e, "MCP session store unavailable");
+        Self::SessionsUnavailable
+    }
+}
 
 /// Why a resource the catalog knows could not be read.
 #[derive(Debug)]

@@ -112,11 +112,11 @@ pub async fn dispatch(
         ),
         Method::CallTool(call) => call_tool(state, era, caller, call, notifier).await?,
         Method::ReadResource { uri } => read_resource(catalog, era, uri).await?,
-        Method::Subscribe { uri } => subscribe(state, era, uri, true)?,
-        Method::Unsubscribe { uri } => subscribe(state, era, uri, false)?,
+        Method::Subscribe { uri } => subscribe(state, era, uri, true).await?,
+        Method::Unsubscribe { uri } => subscribe(state, era, uri, false).await?,
         Method::GetPrompt(call) => get_prompt(catalog, era, call)?,
         Method::Complete(completion) => complete(catalog, era, completion).await?,
-        Method::SetLevel(level) => set_level(state, era, level),
+        Method::SetLevel(level) => set_level(state, era, level).await?,
         // `initialize` is the transport's: it mints the session.
         Method::Initialize { .. } | Method::Unknown(_) => {
             return Err(McpError::MethodNotFound(method.name().to_owned()));
@@ -223,7 +223,12 @@ async fn read_resource(catalog: &Catalog, era: &Era, uri: String) -> Result<Payl
     }
 }
 
-fn subscribe(state: &McpState, era: &Era, uri: String, on: bool) -> Result<Payload, McpError> {
+async fn subscribe(
+    state: &McpState,
+    era: &Era,
+    uri: String,
+    on: bool,
+) -> Result<Payload, McpError> {
     if !state.catalog.knows_uri(&uri) {
         return Err(McpError::ResourceNotFound { uri });
     }
@@ -233,13 +238,13 @@ fn subscribe(state: &McpState, era: &Era, uri: String, on: bool) -> Result<Paylo
     } = era
     {
         if on {
-            if !state.sessions.subscribe(&session.id, &uri) {
+            if !state.sessions.subscribe(&session.id, &uri).await? {
                 return Err(McpError::InvalidParams(format!(
                     "too many subscriptions in this session (limit {MAX_SUBSCRIPTIONS})"
                 )));
             }
         } else {
-            state.sessions.unsubscribe(&session.id, &uri);
+            state.sessions.unsubscribe(&session.id, &uri).await?;
         }
     }
     Ok(Payload::empty())
@@ -291,13 +296,13 @@ async fn complete(
     computed(era, &result, None)
 }
 
-fn set_level(state: &McpState, era: &Era, level: LogLevel) -> Payload {
+async fn set_level(state: &McpState, era: &Era, level: LogLevel) -> Result<Payload, McpError> {
     if let Era::Handshake {
         session: Some(session),
         ..
     } = era
     {
-        state.sessions.set_log_level(&session.id, level);
+        state.sessions.set_log_level(&session.id, level).await?;
     }
-    Payload::empty()
+    Ok(Payload::empty())
 }

@@ -1,12 +1,12 @@
 //! What the MCP endpoint shares between requests: a cheap `Clone` around
 //! one `Arc`.
 //!
-//! Everything lives in memory: settings derived from the configuration, the
-//! Binance client (with its cache), the authorization server the bearer gate
-//! asks, sessions and the catalog of tools, prompts and resources. A shutdown
-//! signal lets long-lived streams end so a graceful shutdown can finish
-//! draining. Sessions read time from an injected clock, so their expiry is
-//! tested without sleeping.
+//! Settings derived from the configuration, the Binance client (with its
+//! cache), the authorization server the bearer gate asks, sessions (in
+//! memory, or their records in the shared store) and the catalog of tools,
+//! prompts and resources. A shutdown signal lets long-lived streams end so
+//! a graceful shutdown can finish draining. Sessions read time from an
+//! injected clock, so their expiry is tested without sleeping.
 
 use std::future::Future;
 use std::ops::Deref;
@@ -74,6 +74,7 @@ impl McpState {
         oauth: Option<OAuth>,
         catalog: Catalog,
         clock: Clock,
+        sessions: SessionStore,
     ) -> Self {
         let streams = settings.max_streams;
         Self {
@@ -81,7 +82,7 @@ impl McpState {
                 settings,
                 binance,
                 oauth,
-                sessions: Arc::default(),
+                sessions: Arc::new(sessions),
                 catalog,
                 clock,
                 shutdown: watch::channel(false).0,

@@ -155,7 +155,7 @@ pub async fn require_bearer(State(oauth): State<OAuth>, mut req: Request, next: 
 
 #[cfg(test)]
 mod tests {
-    use super::super::store::{CodeRec, NewTokens};
+    use super::super::store::{CodeRec, NewTokens, Redeem, Redeemed};
     use super::super::tokens::{ACCESS_PREFIX, REFRESH_PREFIX, TokenHash, mint};
     use super::*;
     use axum::http::HeaderValue;
@@ -192,13 +192,23 @@ mod tests {
             .unwrap();
         let (at, at_hash) = mint(ACCESS_PREFIX);
         let (_, rt_hash) = mint(REFRESH_PREFIX);
-        let tokens = NewTokens {
-            access: at_hash,
-            access_expires_at: now + 60,
-            refresh: rt_hash,
-            refresh_expires_at: now + 600,
+        let req = Redeem {
+            client_id: "client".into(),
+            redirect_uri: "http://127.0.0.1/cb".into(),
+            challenge: Some("x".into()),
+            resource: None,
+            tokens: NewTokens {
+                access: at_hash,
+                access_expires_at: now + 60,
+                refresh: rt_hash,
+                refresh_expires_at: now + 600,
+            },
+            now,
         };
-        store.activate_grant("fam", tokens, now).await.unwrap();
+        assert!(matches!(
+            store.redeem_code(&code_hash, req).await,
+            Ok(Redeemed::Issued(_))
+        ));
         assert!(
             store
                 .access(&TokenHash::of(&at), now)

@@ -291,6 +291,8 @@ pub enum OAuthSetupError {
         path: PathBuf,
         problem: StateFileProblem,
     },
+    /// `--state-file` with a shared store: the store already keeps the state.
+    StateFileWithSharedStore(PathBuf),
     Hashing(HashError),
 }
 
@@ -364,6 +366,12 @@ impl std::fmt::Display for OAuthSetupError {
             OAuthSetupError::StateFile { path, problem } => {
                 write!(f, "state file {}: {problem}", path.display())
             }
+            OAuthSetupError::StateFileWithSharedStore(path) => write!(
+                f,
+                "--state-file {} is for the memory store; with --store redis://… the store keeps \
+                 the state: drop one of them",
+                path.display()
+            ),
             OAuthSetupError::Hashing(e) => write!(f, "password hashing failed: {e}"),
         }
     }

@@ -13,8 +13,9 @@
 //!   store keeps SHA-256 hashes only, so a leaked state file or memory dump
 //!   yields no usable token, and a bearer check is one hash-map lookup.
 //! - **Storage is a trait of whole operations** ([`store::Store`]), the
-//!   throttles and shared keys included: the in-memory store is the first
-//!   implementation; a shared one comes next.
+//!   throttles and shared keys included: in memory for one instance
+//!   (optionally kept in a state file), or in Redis for several instances
+//!   behind one URL ([`OAuth::with_store`]).
 //!
 //! Layout: `metadata` (discovery), `register` (DCR) and `cimd` (client
 //! documents), `clients` (resolving and authenticating a client),
@@ -114,8 +115,9 @@ pub(crate) struct Inner {
     pub prm_root_url: String,
     pub prm_mcp_url: String,
     pub store: Arc<dyn Store>,
-    /// The same store as `store`, for the state file and diagnostics.
-    pub memory: Arc<MemoryStore>,
+    /// The same store as `store` when it is the in-memory one, for the
+    /// state file and diagnostics.
+    pub memory: Option<Arc<MemoryStore>>,
     pub users: Users,
     pub clock: Clock,
     pub access_ttl: u64,
@@ -157,6 +159,54 @@ impl OAuth {
         clock: Clock,
         limits: StoreLimits,
     ) -> Result<(Self, Startup), OAuthSetupError> {
+        let memory = Arc::new(MemoryStore::new(limits));
+        if let Some(path) = &args.state_file {
+            persist::remove_stale_temporaries(path);
+            if let Some(snap) = persist::load(path)? {
+                memory.restore(snap, unix(&clock));
+            }
+        }
+        let built = Self::build(
+            args,
+            public_url,
+            clock,
+            memory.clone(),
+            Some(memory.clone()),
+        )
+        .await?;
+        if let Some(path) = &args.state_file {
+            // Fail fast if the file cannot be written (volume not mounted,
+            // wrong permissions) rather than losing state at the first change.
+            persist::write_snapshot(&memory, path)
+                .await
+                .map_err(|e| OAuthSetupError::state_file(path, error::StateFileProblem::Io(e)))?;
+            persist::spawn_writer(Arc::downgrade(&memory), memory.changed(), path.clone());
+        }
+        Ok(built)
+    }
+
+    /// Builds the server on a store several instances share (Redis). The
+    /// state file belongs to the in-memory store: with a shared store it is
+    /// refused, never silently ignored.
+    pub async fn with_store(
+        args: &OAuthArgs,
+        public_url: &PublicUrl,
+        clock: Clock,
+        store: Arc<dyn Store>,
+    ) -> Result<(Self, Startup), OAuthSetupError> {
+        if let Some(path) = &args.state_file {
+            return Err(OAuthSetupError::StateFileWithSharedStore(path.clone()));
+        }
+        Self::build(args, public_url, clock, store, None).await
+    }
+
+    async fn build(
+        args: &OAuthArgs,
+        public_url: &PublicUrl,
+        clock: Clock,
+        store: Arc<dyn Store>,
+        memory: Option<Arc<MemoryStore>>,
+    ) -> Result<(Self, Startup), OAuthSetupError> {
         let issuer = public_url.to_string();
         let (users, mut startup) = Users::from_args(args).await?;
         let secure_cookies = public_url.is_https();
@@ -165,14 +215,6 @@ impl OAuth {
                 "PUBLIC_URL {issuer} is not https: tokens and passwords travel in clear text; \
                  use this only on loopback"
             ));
-        }
-        let memory = Arc::new(MemoryStore::new(limits));
-        let now = unix(&clock);
-        if let Some(path) = &args.state_file {
-            persist::remove_stale_temporaries(path);
-            if let Some(snap) = persist::load(path)? {
-                memory.restore(snap, now);
-            }
         }
         let client_ip_header = match &args.client_ip_header {
             Some(h) => Some(
@@ -187,8 +229,8 @@ impl OAuth {
             prm_root_url: format!("{issuer}/.well-known/oauth-protected-resource"),
             prm_mcp_url: format!("{issuer}/.well-known/oauth-protected-resource/mcp"),
             issuer,
-            store: memory.clone(),
-            memory: memory.clone(),
+            store,
+            memory,
             users,
             clock,
             access_ttl: args.access_token_ttl.as_secs(),
@@ -202,14 +244,6 @@ impl OAuth {
             device_key: tokio::sync::OnceCell::new(),
         });
         spawn_sweeper(Arc::downgrade(&inner));
-        if let Some(path) = &args.state_file {
-            // Fail fast if the file cannot be written (volume not mounted,
-            // wrong permissions) rather than losing state at the first change.
-            persist::write_snapshot(&memory, path)
-                .await
-                .map_err(|e| OAuthSetupError::state_file(path, error::StateFileProblem::Io(e)))?;
-            persist::spawn_writer(Arc::downgrade(&memory), memory.changed(), path.clone());
-        }
         Ok((OAuth { inner }, startup))
     }
 
@@ -266,9 +300,9 @@ impl OAuth {
     /// Writes the state file now (if configured). The background writer does
     /// this shortly after changes; call it at shutdown and in tests.
     pub async fn flush_state(&self) -> std::io::Result<()> {
-        match &self.inner.state_file {
-            Some(p) => persist::write_snapshot(&self.inner.memory, p).await,
-            None => Ok(()),
+        match (&self.inner.state_file, &self.inner.memory) {
+            (Some(p), Some(memory)) => persist::write_snapshot(memory, p).await,
+            _ => Ok(()),
         }
     }
 
@@ -280,9 +314,19 @@ impl OAuth {
         }
     }
 
-    /// Sizes of the store's maps (diagnostics, tests).
+    /// Sizes of the in-memory store's maps (diagnostics, tests); empty for
+    /// a shared store.
     pub fn store_counts(&self) -> std::collections::HashMap<&'static str, usize> {
-        self.inner.memory.counts()
+        self.inner
+            .memory
+            .as_ref()
+            .map(|m| m.counts())
+            .unwrap_or_default()
+    }
+
+    /// Whether the store answered lately (`/healthz`).
+    pub fn store_healthy(&self) -> bool {
+        self.inner.store.healthy()
     }
 
     pub(crate) fn now(&self) -> u64 {

@@ -1,8 +1,9 @@
 //! `/token`: the `authorization_code` and `refresh_token` grants.
 //!
 //! The form is parsed into a [`TokenRequest`] first, the client is
-//! authenticated once, and only then is the grant run. A code is taken from
-//! the store exactly once; a replay revokes every token issued from it.
+//! authenticated once, and only then is the grant run. A code is redeemed
+//! in one store operation (taken, checked, its grant activated), so it
+//! yields tokens exactly once; a replay revokes every token issued from it.
 //! Refresh tokens rotate: during a short grace window the previous token
 //! yields the *same* successor (so ChatGPT's parallel refreshes all end up
 //! with one valid token), and reuse after the window revokes the whole
@@ -11,10 +12,12 @@
 use super::clients::{FormCredentials, MAX_CREDENTIAL_LEN};
 use super::error::{ErrorCode, OAuthError, no_store};
 use super::register::parse_scope;
-use super::store::{ClientRec, GrantInfo, NewTokens, Rotate, RotateReq, TakeCode};
+use super::store::{
+    ClientRec, GrantInfo, Mismatch, NewTokens, Redeem, Redeemed, Rotate, RotateReq,
+};
 use super::tokens::{
     ACCESS_PREFIX, REFRESH_PREFIX, TokenHash, format_secret, is_valid_pkce_verifier, mint,
-    pkce_s256_matches, random_bytes, successor_pad, xor32,
+    pkce_s256, random_bytes, successor_pad, xor32,
 };
 use super::{OAuth, REFRESH_GRACE_SECS};
 use axum::extract::rejection::FormRejection;
@@ -171,57 +174,54 @@ async fn code_grant(
     resource: Option<String>,
 ) -> Result<Response, OAuthError> {
     let store = oauth.inner.store.as_ref();
-    let rec = match store.take_code(&TokenHash::of(code), oauth.now()).await? {
-        TakeCode::Ok(rec) => rec,
-        TakeCode::Replayed => {
+    let now = oauth.now();
+    let (access, access_hash) = mint(ACCESS_PREFIX);
+    let (refresh, refresh_hash) = mint(REFRESH_PREFIX);
+    let req = Redeem {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.to_owned(),
+        challenge: is_valid_pkce_verifier(verifier).then(|| pkce_s256(verifier)),
+        resource,
+        tokens: NewTokens {
+            access: access_hash,
+            access_expires_at: now + oauth.inner.access_ttl,
+            refresh: refresh_hash,
+            refresh_expires_at: now + oauth.inner.refresh_ttl,
+        },
+        now,
+    };
+    let info = match store.redeem_code(&TokenHash::of(code), req).await? {
+        Redeemed::Issued(info) => info,
+        Redeemed::Replayed => {
             tracing::warn!(client_id = %client.client_id, "authorization code replayed; grant revoked");
             return Err(OAuthError::invalid_grant("authorization code already used"));
         }
-        TakeCode::Invalid => {
+        Redeemed::Invalid => {
             return Err(OAuthError::invalid_grant(
                 "invalid or expired authorization code",
             ));
         }
+        // The code is spent: a mismatch also killed its grant.
+        Redeemed::Mismatch(Mismatch::Client) => {
+            return Err(OAuthError::invalid_grant(
+                "code was issued to another client",
+            ));
+        }
+        Redeemed::Mismatch(Mismatch::RedirectUri) => {
+            return Err(OAuthError::invalid_grant(
+                "redirect_uri does not match the authorization request",
+            ));
+        }
+        Redeemed::Mismatch(Mismatch::Pkce) => {
+            return Err(OAuthError::invalid_grant("PKCE verification failed"));
+        }
+        Redeemed::Mismatch(Mismatch::Resource) => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidTarget,
+                "resource differs from the authorization request",
+            ));
+        }
     };
-    // The code is spent from here on: any mismatch also kills its grant.
-    let mismatch = if rec.client_id != client.client_id {
-        Some(OAuthError::invalid_grant(
-            "code was issued to another client",
-        ))
-    } else if rec.redirect_uri != redirect_uri {
-        Some(OAuthError::invalid_grant(
-            "redirect_uri does not match the authorization request",
-        ))
-    } else if !is_valid_pkce_verifier(verifier) || !pkce_s256_matches(verifier, &rec.code_challenge)
-    {
-        Some(OAuthError::invalid_grant("PKCE verification failed"))
-    } else if resource.is_some_and(|r| r != rec.resource) {
-        Some(OAuthError::new(
-            ErrorCode::InvalidTarget,
-            "resource differs from the authorization request",
-        ))
-    } else {
-        None
-    };
-    if let Some(e) = mismatch {
-        store.revoke_grant(&rec.family).await?;
-        return Err(e);
-    }
-    let now = oauth.now();
-    let (access, access_hash) = mint(ACCESS_PREFIX);
-    let (refresh, refresh_hash) = mint(REFRESH_PREFIX);
-    let tokens = NewTokens {
-        access: access_hash,
-        access_expires_at: now + oauth.inner.access_ttl,
-        refresh: refresh_hash,
-        refresh_expires_at: now + oauth.inner.refresh_ttl,
-    };
-    let info = store
-        .activate_grant(&rec.family, tokens, now)
-        .await
-        .map_err(|e| {
-            OAuthError::invalid_grant("invalid or expired authorization code").because(e)
-        })?;
     store.touch_user(&info.user, now).await?;
     tracing::info!(client_id = %client.client_id, user = %info.user, "tokens issued");
     Ok(token_response(

@@ -13,8 +13,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use clap::Parser;
 use crypto_mcp::config::Config;
-use crypto_mcp::oauth::store::StoreLimits;
+use crypto_mcp::mcp::session::SessionStore;
+use crypto_mcp::oauth::store::{RedisStore, StoreLimits};
 use crypto_mcp::oauth::{self as auth, OAuth, OAuthArgs};
+use crypto_mcp::shared::redis::Redis;
 use crypto_mcp::{AppState, Settings};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, StatusCode};
@@ -54,6 +56,7 @@ pub struct Options {
     binance_url: Option<String>,
     limits: StoreLimits,
     clock: Option<TestClock>,
+    shared: Option<Redis>,
 }
 
 impl Options {
@@ -102,6 +105,13 @@ impl Options {
         self
     }
 
+    /// Keeps the OAuth state and the MCP sessions in this Redis, as one of
+    /// several instances would (give them all one `--public-url`).
+    pub fn shared(mut self, redis: Redis) -> Self {
+        self.shared = Some(redis);
+        self
+    }
+
     /// Talks to this upstream instead of the fake Binance.
     pub fn binance_url(mut self, url: &str) -> Self {
         self.binance_url = Some(url.to_owned());
@@ -112,8 +122,10 @@ impl Options {
 /// A running application, stopped when dropped.
 pub struct TestApp {
     pub addr: SocketAddr,
-    /// `http://addr`, the public URL.
+    /// `http://addr`, where it listens.
     pub base: String,
+    /// Its public URL: `base`, unless one was given for several instances.
+    pub public: String,
     /// The fake Binance this app talks to, alive as long as the app.
     pub binance: FakeBinance,
     /// Follows no redirects, so every status and header can be asserted.
@@ -196,10 +208,18 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         Some(args) => {
             let clock = clock.clone();
             let oauth_clock: auth::Clock = Arc::new(move || system_now + clock.offset());
-            let (oauth, _startup) =
-                OAuth::with_limits(args, &settings.public_url, oauth_clock, options.limits)
-                    .await
-                    .expect("oauth setup");
+            let (oauth, _startup) = match &options.shared {
+                None => {
+                    OAuth::with_limits(args, &settings.public_url, oauth_clock, options.limits)
+                        .await
+                }
+                Some(redis) => {
+                    let store = RedisStore::new(redis.clone(), options.limits);
+                    OAuth::with_store(args, &settings.public_url, oauth_clock, Arc::new(store))
+                        .await
+                }
+            }
+            .expect("oauth setup");
             Some(oauth)
         }
     };
@@ -213,7 +233,19 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         oauth.as_ref(),
         settings.app_domain.as_ref(),
     );
-    let state = AppState::new(settings, binance_client, oauth.clone(), catalog, mcp_clock);
+    let sessions = match options.shared {
+        Some(redis) => SessionStore::shared(redis),
+        None => SessionStore::default(),
+    };
+    let public = settings.public_url.to_string();
+    let state = AppState::with_sessions(
+        settings,
+        binance_client,
+        oauth.clone(),
+        catalog,
+        mcp_clock,
+        sessions,
+    );
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(crypto_mcp::serve(listener, state, async {
         let _ = stopped.await;
@@ -221,6 +253,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     TestApp {
         addr,
         base,
+        public,
         binance,
         http: Client::builder()
             .redirect(reqwest::redirect::Policy::none())

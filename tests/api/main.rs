@@ -15,5 +15,7 @@ mod indicators;
 mod limits;
 mod market;
 mod oauth;
+#[path = "../support/redis_server.rs"]
+mod redis_server;
 mod shutdown;
 mod stateless;

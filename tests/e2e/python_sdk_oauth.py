@@ -5,7 +5,9 @@ lists tools and calls `calculate`.
 
 Env: MCP_URL (e.g. http://127.0.0.1:8080/mcp), USERNAME, PASSWORD;
 optional REFRESH_AFTER_SECONDS (with a server whose access tokens live
-shorter than that: checks the SDK refreshes and keeps working).
+shorter than that: checks the SDK refreshes and keeps working) and REVOKE=1
+(revokes the refresh token at the end and checks the access token then
+stops working within a second, on every instance behind the URL).
 The redirect handler plays the browser: it GETs the authorize URL, submits
 the login form (username, password, decision=approve) with the page's
 hidden fields and cookie, and captures the 303 to the redirect URI.
@@ -103,6 +105,33 @@ async def callback_handler() -> AuthorizationCodeResult:
     )
 
 
+async def revoke_and_check(storage: MemStorage) -> None:
+    base = MCP_URL.rsplit("/mcp", 1)[0]
+    async with httpx2.AsyncClient(timeout=30) as http:
+        r = await http.post(
+            f"{base}/revoke",
+            data={"token": storage.tokens.refresh_token, "client_id": storage.client_info.client_id},
+        )
+        assert r.status_code == 200, r.text
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        headers = {
+            "authorization": f"Bearer {storage.tokens.access_token}",
+            "accept": "application/json, text/event-stream",
+            "mcp-protocol-version": "2025-11-25",
+        }
+        deadline = asyncio.get_running_loop().time() + 1.0
+        # Behind a round-robin proxy, consecutive requests reach different
+        # instances: two 401s in a row means every instance refuses it.
+        refused = 0
+        while refused < 2:
+            r = await http.post(MCP_URL, json=body, headers=headers)
+            refused = refused + 1 if r.status_code == 401 else 0
+            if refused < 2:
+                assert asyncio.get_running_loop().time() < deadline, "revoked token still accepted"
+                await asyncio.sleep(0.05)
+        print("revoked: the access token is refused")
+
+
 async def main() -> int:
     storage = MemStorage()
     oauth = OAuthClientProvider(
@@ -136,6 +165,8 @@ async def main() -> int:
                 await c.list_tools()
                 assert storage.tokens.access_token != first, "token was not refreshed"
                 print("refreshed: new access token after", wait, "s")
+    if os.environ.get("REVOKE"):
+        await revoke_and_check(storage)
     print(
         "OK client_id=%s token=%s… scope=%s"
         % (storage.client_info.client_id, storage.tokens.access_token[:8], storage.tokens.scope)

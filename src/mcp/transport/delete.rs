@@ -19,9 +19,9 @@ pub async fn handle(State(state): State<McpState>, headers: HeaderMap) -> Respon
         )
         .into_response();
     };
-    if state.sessions.terminate(id, state.now()) {
-        StatusCode::NO_CONTENT.into_response()
-    } else {
-        McpError::SessionTerminated.into_response()
+    match state.sessions.terminate(id, state.now()).await {
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => McpError::SessionTerminated.into_response(),
+        Err(e) => McpError::from(e).into_response(),
     }
 }

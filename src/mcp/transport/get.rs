@@ -39,10 +39,11 @@ pub async fn handle(State(state): State<McpState>, headers: HeaderMap) -> Respon
     }
     let session = match header_str(&headers, SESSION_HEADER) {
         None => None,
-        Some(id) => match state.sessions.lookup(id, state.now()) {
-            Lookup::Terminated => return McpError::SessionTerminated.into_response(),
-            Lookup::Unknown => None,
-            Lookup::Live(view) => Some(view),
+        Some(id) => match state.sessions.lookup(id, state.now()).await {
+            Ok(Lookup::Terminated) => return McpError::SessionTerminated.into_response(),
+            Ok(Lookup::Unknown) => None,
+            Ok(Lookup::Live(view)) => Some(view),
+            Err(e) => return McpError::from(e).into_response(),
         },
     };
     // The place is taken before a session's oldest stream is displaced, so
@@ -58,7 +59,7 @@ pub async fn handle(State(state): State<McpState>, headers: HeaderMap) -> Respon
     // Streams end when a newer one displaces them or when shutdown begins,
     // so a graceful shutdown is not held open by idle clients.
     let shutdown = Box::pin(state.shutdown_signal());
-    match session.and_then(|view| state.sessions.open_stream(&view.id)) {
+    match session.map(|view| state.sessions.open_stream(&view)) {
         Some(registration) => sse(notification_events(registration, permit, shutdown)),
         // Nothing is sent without a session: the stream only keeps its
         // place and its keep-alives until shutdown.

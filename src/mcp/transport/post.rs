@@ -65,10 +65,11 @@ pub async fn handle(
     let now = state.now();
     let session = match header_str(&headers, SESSION_HEADER) {
         None => None,
-        Some(id) => match state.sessions.lookup(id, now) {
-            Lookup::Live(view) => Some(view),
-            Lookup::Unknown => None,
-            Lookup::Terminated => return McpError::SessionTerminated.into_response(),
+        Some(id) => match state.sessions.lookup(id, now).await {
+            Ok(Lookup::Live(view)) => Some(view),
+            Ok(Lookup::Unknown) => None,
+            Ok(Lookup::Terminated) => return McpError::SessionTerminated.into_response(),
+            Err(e) => return McpError::from(e).into_response(),
         },
     };
 
@@ -111,7 +112,7 @@ pub async fn handle(
     };
     let kind = prepared.era.kind();
     if let Method::Initialize { protocol_version } = &prepared.method {
-        return initialize(&state, request.id, protocol_version, now);
+        return initialize(&state, request.id, protocol_version, now).await;
     }
     if anonymous
         && !auth::open_to_anonymous(&request.method)
@@ -160,9 +161,12 @@ async fn read_body(body: Body) -> Result<Bytes, McpError> {
 }
 
 /// Negotiates a version and mints the session that remembers it.
-fn initialize(state: &McpState, id: &RawValue, requested: &str, now: Instant) -> Response {
+async fn initialize(state: &McpState, id: &RawValue, requested: &str, now: Instant) -> Response {
     let version = server::negotiate(requested);
-    let session = state.sessions.create(version, now);
+    let session = match state.sessions.create(version, now).await {
+        Ok(session) => session,
+        Err(e) => return answer(Some(id), &Err(e.into()), EraKind::Handshake).into_response(),
+    };
     let result = Payload::Owned(server::initialize_result(version));
     let mut response = answer(Some(id), &Ok(result), EraKind::Handshake).into_response();
     if let Ok(value) = HeaderValue::from_str(&session) {

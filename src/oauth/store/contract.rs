@@ -1,11 +1,9 @@
 //! The rules every [`Store`] backend must keep, one test per rule. The rules
 //! are written against the trait only; [`store_contract!`] instantiates them
-//! for a backend given a constructor taking [`StoreLimits`], so the next
-//! backend (Redis) runs the very same checks:
-//!
-//! ```ignore
-//! store_contract!(|limits| Box::new(RedisStore::for_test(limits)));
-//! ```
+//! for a backend given a constructor taking [`StoreLimits`], so the memory
+//! and the Redis backend run the very same checks. The Redis ones run
+//! against a real `redis-server` started on loopback (see
+//! `tests/support/redis_server.rs`), each test under a key prefix of its own.
 
 use super::*;
 use crate::oauth::tokens::{TokenHash, mint};
@@ -43,13 +41,29 @@ fn tokens(now: u64) -> (NewTokens, TokenHash, TokenHash) {
     (t, access, refresh)
 }
 
+/// The redemption `code(…)` was issued for, with fresh tokens.
+fn redeem(now: u64) -> (Redeem, TokenHash, TokenHash) {
+    let (t, at, rt) = tokens(now);
+    let req = Redeem {
+        client_id: "c1".into(),
+        redirect_uri: "http://127.0.0.1/cb".into(),
+        challenge: Some("x".into()),
+        resource: None,
+        tokens: t,
+        now,
+    };
+    (req, at, rt)
+}
+
 /// Opens a grant and returns (access hash, refresh hash).
 async fn active_grant(s: &dyn Store, family: &str, now: u64) -> (TokenHash, TokenHash) {
     let (_, ch) = mint("c");
     s.issue_code(ch, code(family, now)).await.unwrap();
-    assert!(matches!(s.take_code(&ch, now).await, Ok(TakeCode::Ok(_))));
-    let (t, at, rt) = tokens(now);
-    s.activate_grant(family, t, now).await.unwrap();
+    let (req, at, rt) = redeem(now);
+    assert!(matches!(
+        s.redeem_code(&ch, req).await,
+        Ok(Redeemed::Issued(_))
+    ));
     (at, rt)
 }
 
@@ -129,16 +143,16 @@ pub async fn codes_are_single_use(make: Make) {
     let s = make(StoreLimits::default());
     let (_, ch) = mint("c");
     s.issue_code(ch, code("f", 1_000)).await.unwrap();
-    let first = s.take_code(&ch, 1_000).await.unwrap();
-    assert!(matches!(first, TakeCode::Ok(c) if c.user == "alice"));
+    let first = s.redeem_code(&ch, redeem(1_000).0).await.unwrap();
+    assert!(matches!(first, Redeemed::Issued(i) if i.user == "alice"));
     assert!(matches!(
-        s.take_code(&ch, 1_000).await.unwrap(),
-        TakeCode::Replayed
+        s.redeem_code(&ch, redeem(1_000).0).await.unwrap(),
+        Redeemed::Replayed
     ));
     let (_, unknown) = mint("c");
     assert!(matches!(
-        s.take_code(&unknown, 1_000).await.unwrap(),
-        TakeCode::Invalid
+        s.redeem_code(&unknown, redeem(1_000).0).await.unwrap(),
+        Redeemed::Invalid
     ));
 }
 
@@ -147,11 +161,10 @@ pub async fn code_replay_revokes_the_grant(make: Make) {
     let now = 1_000;
     let (_, ch) = mint("c");
     s.issue_code(ch, code("f", now)).await.unwrap();
-    s.take_code(&ch, now).await.unwrap();
-    let (t, at, rt) = tokens(now);
-    s.activate_grant("f", t, now).await.unwrap();
+    let (req, at, rt) = redeem(now);
+    s.redeem_code(&ch, req).await.unwrap();
     assert!(live(s.as_ref(), &at, now).await);
-    s.take_code(&ch, now).await.unwrap();
+    s.redeem_code(&ch, redeem(now).0).await.unwrap();
     assert!(!live(s.as_ref(), &at, now).await);
     let (req, _, _) = rotate_req(rt, now);
     assert!(matches!(rotate(s.as_ref(), req).await, Rotate::Invalid));
@@ -162,19 +175,65 @@ pub async fn expired_codes_are_invalid(make: Make) {
     let (_, ch) = mint("c");
     s.issue_code(ch, code("f", 0)).await.unwrap();
     assert!(matches!(
-        s.take_code(&ch, 301).await.unwrap(),
-        TakeCode::Invalid
+        s.redeem_code(&ch, redeem(301).0).await.unwrap(),
+        Redeemed::Invalid
     ));
 }
 
-pub async fn a_grant_is_activated_once(make: Make) {
+pub async fn a_mismatched_redemption_spends_the_code(make: Make) {
     let s = make(StoreLimits::default());
-    active_grant(s.as_ref(), "f", 10).await;
-    let (t, _, _) = tokens(10);
-    assert_eq!(
-        s.activate_grant("f", t, 10).await.unwrap_err(),
-        StoreError::AlreadyExists
-    );
+    type Spoil = fn(&mut Redeem);
+    let cases: [(Spoil, Mismatch); 5] = [
+        (|r| r.client_id = "c2".into(), Mismatch::Client),
+        (|r| r.redirect_uri.push('x'), Mismatch::RedirectUri),
+        (|r| r.challenge = Some("y".into()), Mismatch::Pkce),
+        (|r| r.challenge = None, Mismatch::Pkce),
+        (
+            |r| r.resource = Some("https://h".into()),
+            Mismatch::Resource,
+        ),
+    ];
+    for (i, (spoil, want)) in cases.into_iter().enumerate() {
+        let (_, ch) = mint("c");
+        s.issue_code(ch, code(&format!("f{i}"), 10)).await.unwrap();
+        let (mut req, at, _) = redeem(10);
+        spoil(&mut req);
+        assert!(
+            matches!(s.redeem_code(&ch, req).await.unwrap(), Redeemed::Mismatch(m) if m == want)
+        );
+        assert!(!live(s.as_ref(), &at, 10).await);
+        // No second try, even with everything right.
+        assert!(!matches!(
+            s.redeem_code(&ch, redeem(10).0).await.unwrap(),
+            Redeemed::Issued(_)
+        ));
+    }
+    // The resource may be left out, or named as issued.
+    let (_, ch) = mint("c");
+    s.issue_code(ch, code("g", 10)).await.unwrap();
+    let (mut req, _, _) = redeem(10);
+    req.resource = Some("https://h/mcp".into());
+    assert!(matches!(
+        s.redeem_code(&ch, req).await.unwrap(),
+        Redeemed::Issued(_)
+    ));
+}
+
+pub async fn of_concurrent_redemptions_one_is_issued(make: Make) {
+    let s = make(StoreLimits::default());
+    let (_, ch) = mint("c");
+    s.issue_code(ch, code("f", 10)).await.unwrap();
+    let attempts = (0..50).map(|_| s.redeem_code(&ch, redeem(10).0));
+    let outcomes = futures_util::future::join_all(attempts).await;
+    let issued = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Redeemed::Issued(_))))
+        .count();
+    let replayed = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Redeemed::Replayed)))
+        .count();
+    assert_eq!((issued, replayed), (1, 49));
 }
 
 pub async fn parallel_refreshes_within_grace_share_one_successor(make: Make) {
@@ -566,14 +625,19 @@ pub async fn secrets_are_created_once(make: Make) {
     assert_ne!(s.secret("other").await.unwrap(), a);
 }
 
-/// One `#[tokio::test]` per rule for the backend `$make` builds.
+/// One `#[tokio::test]` per rule for the backend `$make` builds, each run
+/// only if `$ready` says the backend can be had.
 macro_rules! store_contract {
     ($make:expr) => {
-        $crate::oauth::store::contract::store_contract!(@rules $make;
+        $crate::oauth::store::contract::store_contract!($make, true);
+    };
+    ($make:expr, $ready:expr) => {
+        $crate::oauth::store::contract::store_contract!(@rules $make, $ready;
             codes_are_single_use,
             code_replay_revokes_the_grant,
             expired_codes_are_invalid,
-            a_grant_is_activated_once,
+            a_mismatched_redemption_spends_the_code,
+            of_concurrent_redemptions_one_is_issued,
             parallel_refreshes_within_grace_share_one_successor,
             reuse_after_grace_revokes_the_grant,
             rotation_checks_client_scope_and_target_without_consuming,
@@ -599,11 +663,13 @@ macro_rules! store_contract {
             secrets_are_created_once,
         );
     };
-    (@rules $make:expr; $($rule:ident),* $(,)?) => {
+    (@rules $make:expr, $ready:expr; $($rule:ident),* $(,)?) => {
         $(
             #[tokio::test]
             async fn $rule() {
-                $crate::oauth::store::contract::$rule($make).await;
+                if $ready {
+                    $crate::oauth::store::contract::$rule($make).await;
+                }
             }
         )*
     };
@@ -615,4 +681,18 @@ mod memory {
     super::store_contract!(|limits: StoreLimits| -> Box<dyn Store> {
         Box::new(MemoryStore::new(limits))
     });
+}
+
+mod redis {
+    use super::super::{RedisStore, Store, StoreLimits};
+    use crate::redis_server::RedisServer;
+    use crate::shared::redis::Redis;
+
+    fn store(limits: StoreLimits) -> Box<dyn Store> {
+        let server = RedisServer::shared().expect("checked before");
+        let prefix = format!("t{}:", crate::oauth::tokens::random_id());
+        Box::new(RedisStore::new(Redis::lazy(&server.url(), &prefix), limits))
+    }
+
+    super::store_contract!(store, RedisServer::shared().is_some());
 }

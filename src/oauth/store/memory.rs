@@ -5,8 +5,8 @@
 //! a map is full, on the spot.
 
 use super::{
-    AccessRec, Admit, ClientRec, CodeRec, Consent, GrantInfo, Limit, NewTokens, PendingAuth,
-    Revoked, Rotate, RotateReq, Session, Store, StoreError, StoreLimits, StoreResult, TakeCode,
+    AccessRec, Admit, ClientRec, CodeRec, Consent, GrantInfo, Limit, PendingAuth, Redeem, Redeemed,
+    Revoked, Rotate, RotateReq, Session, Store, StoreError, StoreLimits, StoreResult,
     USED_CODE_MEMORY_SECS, UserRec,
 };
 use crate::oauth::tokens::{TokenHash, random_bytes};
@@ -492,52 +492,49 @@ impl Store for MemoryStore {
         Ok(())
     }
 
-    async fn take_code(&self, hash: &TokenHash, now: u64) -> StoreResult<TakeCode> {
-        let mut s = self.write();
-        if let Some(code) = s.codes.remove(hash) {
+    async fn redeem_code(&self, hash: &TokenHash, req: Redeem) -> StoreResult<Redeemed> {
+        let now = req.now;
+        let info = {
+            let mut s = self.write();
+            if s.access.len() >= self.limits.access_tokens {
+                return Err(StoreError::Full);
+            }
+            let Some(code) = s.codes.remove(hash) else {
+                let Some((family, _)) = s.used_codes.get(hash).cloned() else {
+                    return Ok(Redeemed::Invalid);
+                };
+                // RFC 6749 §10.5: a replayed code revokes everything issued from it.
+                s.remove_grant(&family);
+                drop(s);
+                self.durable_changed();
+                return Ok(Redeemed::Replayed);
+            };
             s.used_codes
                 .insert(*hash, (code.family.clone(), now + USED_CODE_MEMORY_SECS));
             if code.expires_at <= now {
                 s.remove_grant(&code.family);
-                return Ok(TakeCode::Invalid);
+                return Ok(Redeemed::Invalid);
             }
-            return Ok(TakeCode::Ok(code));
-        }
-        if let Some((family, _)) = s.used_codes.get(hash).cloned() {
-            // RFC 6749 §10.5: a replayed code revokes everything issued from it.
-            s.remove_grant(&family);
-            drop(s);
-            self.durable_changed();
-            return Ok(TakeCode::Replayed);
-        }
-        Ok(TakeCode::Invalid)
-    }
-
-    async fn activate_grant(
-        &self,
-        family: &str,
-        tokens: NewTokens,
-        now: u64,
-    ) -> StoreResult<GrantInfo> {
-        let info = {
-            let mut s = self.write();
-            let Some(g) = s.grants.get_mut(family) else {
-                return Err(StoreError::Backend("unknown grant".into()));
+            if let Some(m) = code.mismatch(&req) {
+                s.remove_grant(&code.family);
+                return Ok(Redeemed::Mismatch(m));
+            }
+            let family = code.family;
+            let Some(g) = s.grants.get_mut(&family) else {
+                return Ok(Redeemed::Invalid);
             };
-            if g.refresh.is_some() {
-                return Err(StoreError::AlreadyExists);
-            }
+            let tokens = req.tokens;
             g.refresh = Some(tokens.refresh);
             g.expires_at = tokens.refresh_expires_at;
             let rec = g.access_rec(&g.scopes, tokens.access_expires_at);
             let info = g.info(g.scopes.clone());
-            s.refresh_index.insert(tokens.refresh, family.to_owned());
-            s.add_access(&self.limits, family, tokens.access, rec)?;
+            s.refresh_index.insert(tokens.refresh, family.clone());
+            s.add_access(&self.limits, &family, tokens.access, rec)?;
             s.touch_client(&info.client_id, now);
             info
         };
         self.durable_changed();
-        Ok(info)
+        Ok(Redeemed::Issued(info))
     }
 
     async fn rotate_refresh(&self, req: RotateReq) -> StoreResult<Rotate> {

@@ -15,11 +15,13 @@
 //! signing key), created once by whichever instance asks first.
 
 mod memory;
+mod redis;
 mod snapshot;
 
 #[cfg(test)]
 pub(crate) mod contract;
 
+pub use self::redis::{ACCESS_CACHE_TTL, RedisStore};
 pub use memory::MemoryStore;
 pub use snapshot::{SNAPSHOT_VERSION, Snapshot};
 
@@ -186,7 +188,7 @@ pub struct Consent {
 
 /// A browser that signed in: lets a returning user skip the password, and
 /// (with a remembered consent) the page. Keyed by the cookie's hash.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
     pub user: String,
     pub expires_at: u64,
@@ -194,7 +196,7 @@ pub struct Session {
 
 /// A validated authorization request waiting for the user's answer. The page
 /// carries only its id and a CSRF token; everything else stays here.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PendingAuth {
     pub client_id: String,
     pub redirect_uri: String,
@@ -216,7 +218,7 @@ pub struct PendingAuth {
     pub expires_at: u64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CodeRec {
     pub family: String,
     pub client_id: String,
@@ -229,9 +231,27 @@ pub struct CodeRec {
     pub expires_at: u64,
 }
 
+impl CodeRec {
+    /// What in `req` differs from what the code was issued for, checked in
+    /// the order a client would fix them.
+    pub fn mismatch(&self, req: &Redeem) -> Option<Mismatch> {
+        if req.client_id != self.client_id {
+            Some(Mismatch::Client)
+        } else if req.redirect_uri != self.redirect_uri {
+            Some(Mismatch::RedirectUri)
+        } else if req.challenge.as_deref() != Some(self.code_challenge.as_str()) {
+            Some(Mismatch::Pkce)
+        } else if req.resource.as_ref().is_some_and(|r| *r != self.resource) {
+            Some(Mismatch::Resource)
+        } else {
+            None
+        }
+    }
+}
+
 /// What a bearer token grants. Cheap to clone (shared strings), because the
 /// resource server clones one per request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessRec {
     pub family: Arc<str>,
     pub user: Arc<str>,
@@ -260,12 +280,41 @@ pub struct GrantInfo {
     pub resource: String,
 }
 
+/// A code exchange, prepared by the caller: what the token request says,
+/// and the first tokens of the grant (hashes only), issued only if the code
+/// was issued for exactly this.
+#[derive(Debug, Clone)]
+pub struct Redeem {
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// The S256 challenge of the request's verifier; `None` when the
+    /// verifier is malformed (which fails like a wrong one).
+    pub challenge: Option<String>,
+    /// `None`: the client named no resource (the code's is used).
+    pub resource: Option<String>,
+    pub tokens: NewTokens,
+    pub now: u64,
+}
+
 #[derive(Debug)]
-pub enum TakeCode {
-    Ok(CodeRec),
+pub enum Redeemed {
+    /// The code was valid and is spent; its grant is active.
+    Issued(GrantInfo),
     /// The code was already used: its grant has been revoked.
     Replayed,
+    /// Unknown or expired.
     Invalid,
+    /// The request does not match the code, which is spent all the same
+    /// (a guess must not get a second try) and its grant revoked.
+    Mismatch(Mismatch),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mismatch {
+    Client,
+    RedirectUri,
+    Pkce,
+    Resource,
 }
 
 /// A refresh request, fully prepared by the caller (new secrets minted).
@@ -402,15 +451,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a code and opens its (not yet active) grant family.
     async fn issue_code(&self, hash: TokenHash, code: CodeRec) -> StoreResult<()>;
-    /// Single use: the first call returns the code; later calls revoke its grant.
-    async fn take_code(&self, hash: &TokenHash, now: u64) -> StoreResult<TakeCode>;
-    /// Activates a grant after a successful code exchange, with its first tokens.
-    async fn activate_grant(
-        &self,
-        family: &str,
-        tokens: NewTokens,
-        now: u64,
-    ) -> StoreResult<GrantInfo>;
+    /// Exchanges a code for its grant's first tokens, in one step: the
+    /// code is taken once, checked against the request and the grant
+    /// activated, so of concurrent redemptions exactly one is issued, and
+    /// the later ones (replays) revoke the grant.
+    async fn redeem_code(&self, hash: &TokenHash, req: Redeem) -> StoreResult<Redeemed>;
     async fn rotate_refresh(&self, req: RotateReq) -> StoreResult<Rotate>;
 
     /// The resource server's lookup (one hash-map read in memory).
@@ -431,6 +476,12 @@ pub trait Store: Send + Sync + 'static {
     /// the same ever after (`SET NX` then `GET` in Redis).
     async fn secret(&self, name: &str) -> StoreResult<[u8; 32]>;
 
-    /// Drops everything expired (a no-op for a backend with TTLs).
+    /// Drops everything expired that reads do not judge by a clock
+    /// (clients, accounts, consents).
     async fn sweep(&self, now: u64) -> StoreResult<()>;
+
+    /// Whether the backend answered lately (`/healthz`); memory always does.
+    fn healthy(&self) -> bool {
+        true
+    }
 }

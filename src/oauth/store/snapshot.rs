@@ -166,7 +166,7 @@ impl MemoryStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{CodeRec, NewTokens, Revoked, Store, TakeCode};
+    use super::super::{CodeRec, NewTokens, Redeem, Redeemed, Revoked, Store};
     use super::*;
     use crate::oauth::tokens::mint;
 
@@ -187,16 +187,25 @@ mod tests {
             expires_at: now + 300,
         };
         a.issue_code(code, rec).await.unwrap();
-        assert!(matches!(a.take_code(&code, now).await, Ok(TakeCode::Ok(_))));
         let (_, access) = mint("a");
         let (_, refresh) = mint("r");
-        let tokens = NewTokens {
-            access,
-            access_expires_at: now + 3600,
-            refresh,
-            refresh_expires_at: now + 86_400,
+        let req = Redeem {
+            client_id: "c1".into(),
+            redirect_uri: "http://127.0.0.1/cb".into(),
+            challenge: Some("x".into()),
+            resource: None,
+            tokens: NewTokens {
+                access,
+                access_expires_at: now + 3600,
+                refresh,
+                refresh_expires_at: now + 86_400,
+            },
+            now,
         };
-        a.activate_grant("f", tokens, now).await.unwrap();
+        assert!(matches!(
+            a.redeem_code(&code, req).await,
+            Ok(Redeemed::Issued(_))
+        ));
         let key = a.secret("k").await.unwrap();
 
         let json = serde_json::to_string(&a.snapshot()).unwrap();

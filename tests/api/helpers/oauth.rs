@@ -113,7 +113,7 @@ impl TestApp {
             ("code_challenge_method".into(), "S256".into()),
             ("state".into(), "st-123".into()),
             ("scope".into(), "mcp:tools".into()),
-            ("resource".into(), self.url("/mcp")),
+            ("resource".into(), format!("{}/mcp", self.public)),
         ]
     }
 
@@ -181,7 +181,13 @@ impl TestApp {
     }
 
     pub async fn approve(&self, page: &Page) -> reqwest::Response {
-        self.post_form(
+        self.approve_with(&self.http, page).await
+    }
+
+    /// Signs in as the test user and approves, from `http`'s browser.
+    pub async fn approve_with(&self, http: &reqwest::Client, page: &Page) -> reqwest::Response {
+        self.post_form_with(
+            http,
             page,
             &[
                 ("username", USER),
@@ -219,7 +225,7 @@ impl TestApp {
     }
 
     pub async fn exchange(&self, client_id: &str, code: &str, p: &Pkce) -> reqwest::Response {
-        let resource = self.url("/mcp");
+        let resource = format!("{}/mcp", self.public);
         self.token(&[
             ("grant_type", "authorization_code"),
             ("code", code),

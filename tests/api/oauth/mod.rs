@@ -14,6 +14,7 @@ mod register;
 mod revoke;
 mod security;
 mod session;
+mod shared_store;
 mod signup;
 mod state_file;
 mod throttles;

@@ -114,3 +114,124 @@ async fn the_state_file_is_written_on_sigterm_and_ctrl_c() {
         );
     }
 }
+
+/// Runs the binary until it exits; returns its status, stderr and how long
+/// it ran.
+fn run_to_exit(mut c: Command) -> (std::process::ExitStatus, String, Duration) {
+    let start = Instant::now();
+    let mut child = c.spawn().unwrap();
+    let status = wait_exit(&mut child);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    (status, stderr, start.elapsed())
+}
+
+#[test]
+fn an_unreachable_store_stops_the_server_within_five_seconds_naming_it_without_its_password() {
+    // Nothing listens on the first port; the second accepts connections and
+    // never answers, as a firewalled or wedged server would.
+    let closed = free_port();
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    for port in [closed, silent_port] {
+        let mut c = command(free_port(), &format!("{USER}:{PASSWORD}"));
+        c.args([
+            "--store",
+            &format!("redis://default:pa55word-xyz@127.0.0.1:{port}/"),
+        ]);
+        let (status, stderr, took) = run_to_exit(c);
+        assert!(!status.success(), "{stderr}");
+        assert!(took < Duration::from_secs(5), "took {took:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!("redis://default@127.0.0.1:{port}")),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("pa55word"), "{stderr}");
+    }
+}
+
+#[test]
+fn the_state_file_and_a_shared_store_are_not_combined() {
+    let Some(server) = crate::redis_server::RedisServer::shared() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = command(free_port(), &format!("{USER}:{PASSWORD}"));
+    c.args(["--store", &server.url(), "--state-file"])
+        .arg(dir.path().join("s.json"));
+    let (status, stderr, _) = run_to_exit(c);
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--state-file"), "{stderr}");
+}
+
+/// A CA and a certificate for 127.0.0.1 it signed, made by `openssl`.
+fn test_certificates(dir: &std::path::Path) {
+    let sh = format!(
+        "set -e; cd '{}'; \
+         openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+           -keyout ca.key -out ca.crt -subj /CN=test-ca -days 1; \
+         openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+           -keyout srv.key -out srv.csr -subj /CN=127.0.0.1; \
+         printf 'subjectAltName=IP:127.0.0.1\\n' > ext; \
+         openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+           -out srv.crt -days 1 -extfile ext",
+        dir.display()
+    );
+    let ok = Command::new("sh")
+        .args(["-c", &sh])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "openssl failed");
+}
+
+#[tokio::test]
+async fn a_tls_store_is_reached_over_rediss() {
+    let dir = tempfile::tempdir().unwrap();
+    if crate::redis_server::available().is_none() {
+        return;
+    }
+    test_certificates(dir.path());
+    let tls_port = free_port().to_string();
+    let file = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    let server = crate::redis_server::RedisServer::start_with(&[
+        "--tls-port",
+        &tls_port,
+        "--tls-cert-file",
+        &file("srv.crt"),
+        "--tls-key-file",
+        &file("srv.key"),
+        "--tls-ca-cert-file",
+        &file("ca.crt"),
+        "--tls-auth-clients",
+        "no",
+    ])
+    .expect("redis-server");
+    let url = format!("rediss://127.0.0.1:{tls_port}/");
+    // Our CA is not a public root: refused without --store-ca-file …
+    let mut c = command(free_port(), &format!("{USER}:{PASSWORD}"));
+    c.args(["--store", &url]);
+    let (status, stderr, _) = run_to_exit(c);
+    assert!(!status.success(), "{stderr}");
+    // … and served with it.
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = command(port, &format!("{USER}:{PASSWORD}"))
+        .args(["--store", &url, "--store-ca-file", &file("ca.crt")])
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    wait_healthy(&http, &base).await;
+    let r = http
+        .post(format!("{base}/register"))
+        .json(&json!({"redirect_uris": [REDIRECT]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let _ = child.kill();
+    let _ = child.wait();
+    drop(server);
+}

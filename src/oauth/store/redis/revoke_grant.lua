@@ -1,0 +1,3 @@
+-- ARGV: prefix, family
+remove_grant(ARGV[2])
+return {'ok'}
