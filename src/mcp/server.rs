@@ -175,6 +175,7 @@ pub async fn call_tool(
         }
     }
     let ctx = ToolContext {
+        caller: caller.clone(),
         binance: state.binance.for_caller(caller.clone()),
         notifier,
     };

@@ -26,10 +26,13 @@ use super::content::Content;
 use super::jsonrpc::decode_with_path;
 use super::notify::Notifier;
 use super::ui::ToolUi;
-use crate::binance::{BinanceClient, BinanceError};
+use crate::binance::{BinanceClient, BinanceError, CallerKey};
 
 /// What a tool gets besides its arguments.
 pub struct ToolContext {
+    /// Who is calling, as limits count callers (see [`crate::mcp::caller`]).
+    pub caller: CallerKey,
+    /// Charges the caller's share of the Binance weight budget.
     pub binance: BinanceClient,
     pub notifier: Notifier,
 }
@@ -372,6 +375,7 @@ mod tests {
 
     async fn call(arguments: &str) -> CallToolResult {
         let ctx = ToolContext {
+            caller: CallerKey::ip("127.0.0.1"),
             binance: BinanceClient::new(BinanceConfig::default()).expect("client"),
             notifier: Notifier::default(),
         };

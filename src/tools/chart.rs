@@ -6,8 +6,12 @@
 //! knows what was drawn. Rendering is CPU work of a few milliseconds, done
 //! on `spawn_blocking` so it never stalls the runtime's threads, and at most
 //! [`MAX_CONCURRENT_RENDERS`] at once, so a burst of large charts queues
-//! instead of multiplying memory (64 at once once peaked at 572 MB).
+//! instead of multiplying memory (64 at once once peaked at 572 MB). A
+//! caller's charts take their turns one after another before joining that
+//! queue, so a single client cannot fill the queue everyone waits in.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use base64::Engine;
@@ -15,7 +19,7 @@ use base64::engine::general_purpose::STANDARD;
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
 use super::args::{IntervalArg, Limit, MarketArg, PriceArg, SymbolArg};
 use super::candles::{self, Candles, GapFields, SeriesFields, Source};
@@ -25,7 +29,7 @@ use crate::analysis::chart::{
 };
 use crate::analysis::indicators::Bar;
 use crate::analysis::spec::IndicatorSpec;
-use crate::binance::{Market, Price};
+use crate::binance::{CallerKey, Market, Price};
 use crate::mcp::content::Content;
 use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
@@ -41,6 +45,61 @@ pub const MAX_CONCURRENT_RENDERS: usize = 2;
 pub const RENDER_WAIT: Duration = Duration::from_secs(5);
 
 static RENDERS: Semaphore = Semaphore::const_new(MAX_CONCURRENT_RENDERS);
+/// Each caller's turn at the render queue, while it has charts in flight;
+/// an entry goes with its caller's last chart, so the map is bounded by the
+/// calls in flight.
+static TURNS: Mutex<Option<HashMap<CallerKey, Arc<Semaphore>>>> = Mutex::new(None);
+
+/// A caller's place in line for its own charts: held while waiting for its
+/// turn and while rendering, removing the caller's entry once it is the last.
+struct CallerTurn {
+    caller: CallerKey,
+    line: Arc<Semaphore>,
+    turn: Option<OwnedSemaphorePermit>,
+}
+
+impl CallerTurn {
+    /// Waits up to [`RENDER_WAIT`] for `caller`'s previous chart to finish.
+    async fn take(caller: &CallerKey) -> Result<Self, ToolError> {
+        let line = {
+            let mut turns = TURNS.lock().unwrap_or_else(PoisonError::into_inner);
+            let line = turns
+                .get_or_insert_with(HashMap::new)
+                .entry(caller.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(1)));
+            Arc::clone(line)
+        };
+        let mut place = Self {
+            caller: caller.clone(),
+            line,
+            turn: None,
+        };
+        match tokio::time::timeout(RENDER_WAIT, Arc::clone(&place.line).acquire_owned()).await {
+            Ok(Ok(turn)) => {
+                place.turn = Some(turn);
+                Ok(place)
+            }
+            // The semaphore is never closed, so only the wait can fail.
+            Ok(Err(_)) | Err(_) => Err(ToolError::busy(format!(
+                "Your previous charts are still being drawn; try again in a few seconds (waited {} s).",
+                RENDER_WAIT.as_secs()
+            ))),
+        }
+    }
+}
+
+impl Drop for CallerTurn {
+    fn drop(&mut self) {
+        self.turn.take();
+        let mut turns = TURNS.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(map) = turns.as_mut()
+            && Arc::strong_count(&self.line) == 2
+        {
+            // Only the map and this place hold the line: nobody is waiting.
+            map.remove(&self.caller);
+        }
+    }
+}
 
 /// Candles when `limit` is omitted: about a week of hourly candles, each
 /// still several pixels wide on a phone.
@@ -165,7 +224,7 @@ indicator values use technical_analysis.";
         }
         let candles = candles::fetch(ctx, &source, args.limit.0).await?;
         let summary = summarise(&candles, &overlays, pane, &args);
-        let png = render(candles, overlays, pane, &args).await?;
+        let png = render(&ctx.caller, candles, overlays, pane, &args).await?;
         Ok(Reply {
             value: summary,
             leading: vec![Content::Image {
@@ -263,6 +322,7 @@ fn summarise(
 
 /// Computes the series and renders off the async threads.
 async fn render(
+    caller: &CallerKey,
     candles: Candles,
     overlays: Vec<IndicatorSpec>,
     pane: Option<IndicatorSpec>,
@@ -304,6 +364,7 @@ async fn render(
         };
         chart::render_png(&spec)
     };
+    let _turn = CallerTurn::take(caller).await?;
     let _slot = render_slot().await?;
     match tokio::task::spawn_blocking(job).await {
         Ok(Ok(png)) => Ok(png),
@@ -386,5 +447,32 @@ mod tests {
         // A finished render lets the next one in.
         held.pop();
         assert!(render_slot().await.is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_callers_charts_take_turns_without_holding_up_others() {
+        let alice = CallerKey::ip("10.0.0.1");
+        let first = CallerTurn::take(&alice).await.expect("alice's first chart");
+        let started = tokio::time::Instant::now();
+        let Err(error) = CallerTurn::take(&alice).await else {
+            panic!("alice's second chart must wait for her first");
+        };
+        assert!(error.to_string().contains("previous charts"), "{error}");
+        assert_eq!(started.elapsed(), RENDER_WAIT);
+        let bob = CallerTurn::take(&CallerKey::ip("10.0.0.2")).await;
+        assert!(bob.is_ok(), "others are not held up");
+        drop(bob);
+        let waiting = tokio::spawn({
+            let alice = alice.clone();
+            async move { CallerTurn::take(&alice).await.map(drop) }
+        });
+        tokio::task::yield_now().await;
+        drop(first);
+        assert!(waiting.await.expect("joined").is_ok(), "next in line");
+        let turns = TURNS.lock().unwrap_or_else(PoisonError::into_inner);
+        assert!(
+            turns.as_ref().is_none_or(HashMap::is_empty),
+            "no entry outlives its caller's charts"
+        );
     }
 }
