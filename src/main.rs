@@ -5,6 +5,7 @@ use clap::error::ErrorKind;
 use crypto_mcp::config::{Command, Config};
 use crypto_mcp::mcp::state::system_clock;
 use crypto_mcp::oauth::{self, AuthMode, OAuth};
+use crypto_mcp::urls::PublicBase;
 use crypto_mcp::{AppState, Settings, telemetry};
 use tokio::net::TcpListener;
 
@@ -86,10 +87,14 @@ async fn main() -> ExitCode {
             }
         }
     };
-    let public_url = settings.public_url.clone();
+    let public_url = settings.public_url.configured().clone();
+    let also = match settings.public_url {
+        PublicBase::Fixed(_) => "",
+        PublicBase::Local(_) => " (or through any other loopback address)",
+    };
     let catalog = crypto_mcp::catalog(&binance, oauth.as_ref(), settings.app_domain.as_ref());
     let state = AppState::new(settings, binance, oauth.clone(), catalog, system_clock());
-    tracing::info!(%addr, %public_url, "crypto-mcp listening; MCP endpoint at {public_url}/mcp");
+    tracing::info!(%addr, %public_url, "crypto-mcp listening; MCP endpoint at {public_url}/mcp{also}");
     let served = crypto_mcp::serve(listener, state, shutdown_signal()).await;
     // The last changes (a token refreshed just before SIGTERM) are still
     // only in memory: write them before exiting.

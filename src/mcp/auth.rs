@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::mcp::state::McpState;
-use crate::oauth::{self, OAuth};
+use crate::oauth::{self, Issuer, OAuth};
 
 /// Marks a request let through without a token.
 #[derive(Debug, Clone, Copy)]
@@ -51,18 +51,18 @@ pub async fn gate(State(state): State<McpState>, mut request: Request, next: Nex
 
 /// The `tools/call` result for an anonymous caller: ChatGPT reads
 /// `_meta["mcp/www_authenticate"]` and offers to sign in.
-pub fn sign_in_result(oauth: &OAuth, path: &str) -> serde_json::Value {
+pub fn sign_in_result(oauth: &OAuth, issuer: &Issuer, path: &str) -> serde_json::Value {
     json!({
         "content": [{ "type": "text", "text": "Sign in to use this tool: connect your account, then call it again." }],
         "isError": true,
-        "_meta": { "mcp/www_authenticate": oauth.tool_auth_challenge(path) },
+        "_meta": { "mcp/www_authenticate": oauth.tool_auth_challenge(issuer, path) },
     })
 }
 
 /// The 401 for an anonymous request that reads data: like any request
 /// without credentials (RFC 6750 §3.1: no error code in the challenge).
-pub fn unauthorized(oauth: &OAuth, path: &str) -> Response {
+pub fn unauthorized(oauth: &OAuth, issuer: &Issuer, path: &str) -> Response {
     oauth
-        .unauthorized(path, None, "sign in to use this method")
+        .unauthorized(issuer, path, None, "sign in to use this method")
         .into_response()
 }

@@ -54,6 +54,7 @@ pub struct Options {
     binance_url: Option<String>,
     limits: StoreLimits,
     clock: Option<TestClock>,
+    no_public_url: bool,
 }
 
 impl Options {
@@ -74,6 +75,14 @@ impl Options {
             oauth: Some(args),
             ..Self::default()
         }
+    }
+
+    /// No `--public-url`, as a user starting the server on their machine:
+    /// the authorization server answers for whichever loopback origin a
+    /// request used.
+    pub fn without_public_url(mut self) -> Self {
+        self.no_public_url = true;
+        self
     }
 
     /// Command-line flags, as an operator would pass them.
@@ -112,7 +121,7 @@ impl Options {
 /// A running application, stopped when dropped.
 pub struct TestApp {
     pub addr: SocketAddr,
-    /// `http://addr`, the public URL.
+    /// `http://addr`, the public URL (see [`TestApp::reach_via`]).
     pub base: String,
     /// The fake Binance this app talks to, alive as long as the app.
     pub binance: FakeBinance,
@@ -179,7 +188,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     match &options.oauth {
         // OAuth names itself in every URL it hands out, so it gets the
         // address it really listens on.
-        Some(_) if !options.flags.iter().any(|f| f == "--public-url") => {
+        Some(_) if !options.no_public_url && !options.flags.iter().any(|f| f == "--public-url") => {
             argv.extend(["--public-url", &base]);
         }
         Some(_) => {}
@@ -262,6 +271,17 @@ impl TestApp {
             let _ = server.await;
         }
         self.addr
+    }
+
+    /// From here on, reaches the app as `http://host:port`, as a client
+    /// given that URL would (the name resolves to the app's address).
+    pub fn reach_via(&mut self, host: &str) {
+        self.base = format!("http://{host}:{}", self.addr.port());
+        self.http = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve(host, self.addr)
+            .build()
+            .expect("client");
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -12,7 +12,7 @@ use crate::mcp::version::ProtocolVersion;
 
 /// What a browser or a probe sees on GET: who we are and how to connect.
 pub fn describe(state: &McpState, headers: &HeaderMap) -> Response {
-    let endpoint = format!("{}/mcp", state.settings.public_url);
+    let endpoint = format!("{}/mcp", state.settings.public_url.for_request(headers));
     let wants_json = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
