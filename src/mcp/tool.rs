@@ -41,6 +41,9 @@ pub trait Tool: Send + Sync + 'static {
 
     const NAME: &'static str;
     const TITLE: &'static str;
+    /// One line for people, on the server's page; the description is for
+    /// models.
+    const SUMMARY: &'static str;
     const DESCRIPTION: &'static str;
     /// True when results come from the outside world (Binance) rather than
     /// from the arguments alone.
@@ -190,6 +193,11 @@ impl CallToolResult {
 /// with hand-written results implement this directly.
 pub trait DynTool: Send + Sync {
     fn name(&self) -> &'static str;
+    /// The one line people read about the tool on the server's page, if it
+    /// has one worth showing.
+    fn summary(&self) -> Option<&'static str> {
+        None
+    }
     /// The `tools/list` entry.
     fn descriptor(&self) -> Value;
     /// Client capabilities the tool cannot work without.
@@ -208,6 +216,10 @@ struct Typed<T>(T);
 impl<T: Tool> DynTool for Typed<T> {
     fn name(&self) -> &'static str {
         T::NAME
+    }
+
+    fn summary(&self) -> Option<&'static str> {
+        Some(T::SUMMARY)
     }
 
     fn descriptor(&self) -> Value {
@@ -356,6 +368,7 @@ mod tests {
 
         const NAME: &'static str = "probe";
         const TITLE: &'static str = "Probe";
+        const SUMMARY: &'static str = "Fails.";
         const DESCRIPTION: &'static str = "Fails in every way a tool can.";
         const OPEN_WORLD: bool = false;
 

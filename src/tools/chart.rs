@@ -139,6 +139,8 @@ impl Tool for BinanceChart {
 
     const NAME: &'static str = "binance_chart";
     const TITLE: &'static str = "Binance candlestick chart";
+    const SUMMARY: &'static str =
+        "A PNG candlestick chart with volume, overlays and an RSI or MACD pane.";
     const DESCRIPTION: &'static str = "Draw a candlestick chart (PNG image) of a Binance spot market's most \
 recent candles (or with market \"usdm\" its USD-M perpetual's trade, mark, index or premium prices; up to 2000 \
 candles), with volume bars, optional overlays (\"sma:20\", \"ema:50\", \"bbands:20,2\"; default ema:20 \

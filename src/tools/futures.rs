@@ -93,6 +93,8 @@ impl Tool for Futures {
 
     const NAME: &'static str = "binance_futures";
     const TITLE: &'static str = "Binance perpetual futures context";
+    const SUMMARY: &'static str =
+        "A USD-M perpetual's mark and index price, funding and open interest.";
     const DESCRIPTION: &'static str = "USD-M perpetual futures context for a symbol (e.g. BTCUSDT): mark \
 and index price with the premium, current funding rate (fraction and percent) and next funding time, \
 recent funding history, open interest now (contracts and value) and its history per period (default \

@@ -253,6 +253,8 @@ impl Tool for Klines {
 
     const NAME: &'static str = "binance_klines";
     const TITLE: &'static str = "Binance candles (klines)";
+    const SUMMARY: &'static str =
+        "Candles of a spot pair or its USD-M perpetual, with a summary, stats and gaps.";
     const DESCRIPTION: &'static str = "OHLCV candles for a Binance spot pair, or with market \"usdm\" for its \
 USD-M perpetual: traded prices (price \"trade\", default), or the mark, index or premium-index series (price \
 \"mark\", \"index\", \"premium\"; these carry no volume). Use it for price history, trends, ranges and volume \

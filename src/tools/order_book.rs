@@ -100,6 +100,8 @@ impl Tool for OrderBook {
 
     const NAME: &'static str = "binance_order_book";
     const TITLE: &'static str = "Binance order book";
+    const SUMMARY: &'static str =
+        "Best bid and ask, spread, and depth within 0.5, 1 and 2 % of the mid.";
     const DESCRIPTION: &'static str = "Order book (market depth) of a Binance spot symbol. Use it for \
 liquidity, spread and slippage questions. Returns best bid and ask, spread (absolute and in basis \
 points), mid price, cumulative bid/ask size and notional within ±0.5%, ±1% and ±2% of the mid (marked \

@@ -142,6 +142,8 @@ impl Tool for Positioning {
 
     const NAME: &'static str = "binance_positioning";
     const TITLE: &'static str = "Binance perpetual positioning";
+    const SUMMARY: &'static str =
+        "A perpetual's long/short ratios, taker flow, basis and open interest.";
     const DESCRIPTION: &'static str = "Positioning and sentiment of a Binance USD-M perpetual (e.g. BTCUSDT) \
 per `period` (5m … 1d, default 1h) over the last `limit` periods (default 30, max 500): the long/short \
 account ratio of all traders, the top traders' long/short ratio by accounts and by positions, taker buy \

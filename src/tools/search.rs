@@ -107,6 +107,8 @@ impl Tool for Search {
 
     const NAME: &'static str = "search";
     const TITLE: &'static str = "Search Binance markets";
+    const SUMMARY: &'static str =
+        "Find markets by coin name, ticker or symbol (bitcoin, sol perp).";
     const DESCRIPTION: &'static str = "Find Binance markets by coin name, ticker or symbol, e.g. \"bitcoin\", \
 \"ether usdt\", \"SOLUSDT\", \"sol perp\" (perp/futures selects USD-M perpetuals, spot selects spot). \
 Returns {\"results\": [{\"id\", \"title\", \"url\"}]}, best match first, at most 10. Every id (spot:BTCUSDT, \
@@ -265,6 +267,8 @@ impl Tool for Fetch {
 
     const NAME: &'static str = "fetch";
     const TITLE: &'static str = "Fetch a Binance market snapshot";
+    const SUMMARY: &'static str =
+        "A readable snapshot of one market (price, 24h, candles, book, funding) to cite.";
     const DESCRIPTION: &'static str = "Fetch a readable snapshot of one Binance market by its `search` \
 result id (spot:BTCUSDT or perp:BTCUSDT): last price, 24h statistics, a summary of the last 24 hourly \
 candles, order-book summary (spread, depth within ±1%), and perpetual futures context (mark/index, \

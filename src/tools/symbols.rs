@@ -82,6 +82,7 @@ impl Tool for Symbols {
 
     const NAME: &'static str = "binance_symbols";
     const TITLE: &'static str = "Binance symbols and trading rules";
+    const SUMMARY: &'static str = "Spot symbols by name or asset, with their trading rules.";
     const DESCRIPTION: &'static str = "Search Binance spot symbols (exchange info) by text, base asset, \
 quote asset and status. Use it to find the exact symbol for a coin (\"bitcoin\" → BTCUSDT, BTCUSDC, …), \
 to list the markets of an asset, or to read trading rules: tick size (price increment), step size \

@@ -137,6 +137,8 @@ impl Tool for TechnicalAnalysis {
 
     const NAME: &'static str = "technical_analysis";
     const TITLE: &'static str = "Technical analysis";
+    const SUMMARY: &'static str =
+        "TA-Lib-exact indicators (RSI, MACD, Bollinger, ...) with a plain reading.";
     const DESCRIPTION: &'static str = "Compute technical indicators (values identical to TA-Lib) over the \
 most recent candles of a Binance spot market, or with market \"usdm\" of its USD-M perpetual (price \"trade\", \
 \"mark\", \"index\" or \"premium\"): the same candles binance_klines returns for that symbol, interval and \

@@ -123,6 +123,8 @@ impl Tool for Ticker {
 
     const NAME: &'static str = "binance_ticker";
     const TITLE: &'static str = "Binance 24h ticker";
+    const SUMMARY: &'static str =
+        "Price and 24-hour (or rolling-window) statistics for up to 20 symbols.";
     const DESCRIPTION: &'static str = "Current price and 24-hour statistics for one Binance spot symbol \
 or up to 20 (`symbol` or `symbols`): last price, change and change %, open, high, low, weighted average \
 price, base and quote volume, trade count, best bid/ask. Use it for \"what is the price of X\" and \"how \

@@ -94,6 +94,8 @@ impl Tool for Trades {
 
     const NAME: &'static str = "binance_trades";
     const TITLE: &'static str = "Binance recent trades";
+    const SUMMARY: &'static str =
+        "Recent or aggregate trades, with the buy/sell split and the VWAP.";
     const DESCRIPTION: &'static str = "Recent trades of a Binance spot symbol, or aggregate trades in a \
 time range (`aggregate: true`, or give startTime/endTime as Unix ms or ISO-8601). Use it for order flow: \
 who is aggressive, trade sizes, prints at a given time. Returns the trades (id, price, qty, time, taker \

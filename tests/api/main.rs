@@ -15,5 +15,6 @@ mod indicators;
 mod limits;
 mod market;
 mod oauth;
+mod page;
 mod shutdown;
 mod stateless;
