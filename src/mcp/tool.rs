@@ -3,7 +3,8 @@
 //!
 //! A tool is a type implementing [`Tool`]: typed arguments and output whose
 //! JSON Schemas (via schemars) become `inputSchema` and `outputSchema`, a
-//! title, a description written for a model, and an async `call`. The
+//! title, a description written for a model, and an async `call`; the
+//! schemas are made portable once ([`super::schema`]). The
 //! framework turns bad arguments into an `isError` result naming the field,
 //! mirrors the structured output as JSON text, and contains panics, so one
 //! failing tool never takes the server down. The tools themselves live in
@@ -25,6 +26,7 @@ use serde_json::{Value, json};
 use super::content::Content;
 use super::jsonrpc::decode_with_path;
 use super::notify::Notifier;
+use super::schema::{Direction, portable};
 use super::ui::ToolUi;
 use crate::binance::{BinanceClient, BinanceError};
 
@@ -227,8 +229,8 @@ impl<T: Tool> DynTool for Typed<T> {
             "name": T::NAME,
             "title": T::TITLE,
             "description": T::DESCRIPTION,
-            "inputSchema": schemars::schema_for!(T::Args),
-            "outputSchema": output_schema::<T::Output>(),
+            "inputSchema": portable(schemars::schema_for!(T::Args).to_value(), Direction::Input),
+            "outputSchema": portable(output_schema::<T::Output>().to_value(), Direction::Output),
             "annotations": {
                 "title": T::TITLE,
                 "readOnlyHint": true,

@@ -272,7 +272,10 @@ impl JsonSchema for TimeArg {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "type": ["integer", "string"],
+            "anyOf": [
+                { "type": "integer", "minimum": MIN_PLAUSIBLE_MS },
+                { "type": "string", "minLength": 1 },
+            ],
             "description": "Unix milliseconds (e.g. 1738281600000) or ISO-8601 (2025-01-31, 2025-01-31T00:00Z, 2025-01-31T08:00:00+08:00); UTC when no offset is given.",
         })
     }
@@ -366,7 +369,10 @@ impl JsonSchema for TimeZoneArg {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "type": ["string", "integer"],
+            "anyOf": [
+                { "type": "string", "minLength": 1 },
+                { "type": "integer", "minimum": -12, "maximum": 14 },
+            ],
             "description": "UTC offset used to bucket daily and longer candles, in [-12:00, +14:00]: 8, \"-1:00\", \"05:45\". Default UTC. startTime/endTime stay UTC.",
         })
     }

@@ -16,5 +16,6 @@ mod limits;
 mod market;
 mod oauth;
 mod page;
+mod schemas;
 mod shutdown;
 mod stateless;
