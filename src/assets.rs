@@ -119,10 +119,10 @@ impl fmt::Display for QueryError {
         match self {
             Self::TooLong => write!(
                 f,
-                "the query is longer than {MAX_QUERY_CHARS} characters. Search for one coin or pair, e.g. \"bitcoin\" or \"eth usdt\"."
+                "it is longer than {MAX_QUERY_CHARS} characters. Search for one coin or pair, e.g. \"bitcoin\" or \"eth usdt\"."
             ),
             Self::NamesNothing => f.write_str(
-                "the query names no coin or pair. Search for e.g. \"bitcoin\", \"ETHUSDT\" or \"sol perp\".",
+                "it names no coin or pair. Search for e.g. \"bitcoin\", \"ETHUSDT\" or \"sol perp\".",
             ),
         }
     }

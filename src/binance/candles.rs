@@ -104,7 +104,7 @@ impl BinanceClient {
             (Market::UsdM, Some(_)) => {
                 return Err(BinanceError::InvalidParameter {
                     code: None,
-                    msg: "timeZone exists for spot candles only; USD-M candles are always UTC."
+                    msg: "`timeZone` exists for spot candles only (USD-M candles are always UTC): leave it out, or use `market` spot."
                         .to_owned(),
                 });
             }

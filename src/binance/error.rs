@@ -49,6 +49,22 @@ pub enum BinanceError {
 
 impl std::error::Error for BinanceError {}
 
+impl BinanceError {
+    /// For an argument refused before anything was sent (or an interval
+    /// Binance does not have), the problem alone, to follow the argument's
+    /// name: `"1H" is not a valid interval here. Use one of: …`.
+    pub fn argument_problem(&self) -> Option<String> {
+        match self {
+            Self::InvalidParameter { code: None, msg } => Some(msg.clone()),
+            Self::InvalidInterval { interval, allowed } => Some(format!(
+                "\"{interval}\" is not a valid interval here. Use one of: {allowed} \
+                 (case-sensitive: 1m is one minute, 1M one month)."
+            )),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for BinanceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

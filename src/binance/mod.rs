@@ -65,5 +65,6 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::BinanceError;
 pub use futures::LongShort;
 pub use params::{
-    CandleSeries, Interval, Market, Price, Symbol, TimeRange, TimeZone, WindowSize, suggest_symbols,
+    CandleSeries, FUTURES_DATA_PERIODS, Interval, Market, Price, Symbol, TimeRange, TimeZone,
+    WindowSize, suggest_symbols,
 };

@@ -50,7 +50,7 @@ impl Symbol {
             Err(BinanceError::InvalidParameter {
                 code: None,
                 msg: format!(
-                    "symbol \"{}\" must be 1 to {MAX_SYMBOL_CHARS} letters or digits, like BTCUSDT or ETH-BTC.",
+                    "\"{}\" is not a symbol: use 1 to {MAX_SYMBOL_CHARS} letters or digits, like BTCUSDT or ETH-BTC.",
                     input.chars().take(MAX_SYMBOL_CHARS * 2).collect::<String>()
                 ),
             })
@@ -132,7 +132,7 @@ pub(crate) const SPOT_INTERVALS: &str =
 pub(crate) const FUTURES_INTERVALS: &str =
     "1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M";
 /// The `period`s of every `/futures/data` statistics endpoint.
-pub(crate) const FUTURES_DATA_PERIODS: &str = "5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h, 1d";
+pub const FUTURES_DATA_PERIODS: &str = "5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h, 1d";
 
 impl Interval {
     pub const ALL: [Interval; 16] = [
@@ -277,7 +277,7 @@ fn not_one_of(what: &str, input: &str, allowed: &str) -> BinanceError {
     BinanceError::InvalidParameter {
         code: None,
         msg: format!(
-            "{what} \"{}\" must be {allowed}.",
+            "\"{}\" is not a {what}: use {allowed}.",
             input.chars().take(16).collect::<String>()
         ),
     }
@@ -336,7 +336,7 @@ impl CandleSeries {
             return Err(BinanceError::InvalidParameter {
                 code: None,
                 msg: format!(
-                    "price {} exists only for USD-M perpetuals: add market usdm, or use price trade for spot.",
+                    "`price` {} exists only for USD-M perpetuals: add `market` usdm, or use `price` trade for spot.",
                     price.as_str()
                 ),
             });
@@ -414,7 +414,7 @@ impl WindowSize {
         let invalid = || BinanceError::InvalidParameter {
             code: None,
             msg: format!(
-                "window size \"{}\" must be 1m…59m, 1h…23h or 1d…7d (one unit).",
+                "\"{}\" is not a window size: use 1m…59m, 1h…23h or 1d…7d (one unit).",
                 input.chars().take(16).collect::<String>()
             ),
         };
@@ -452,7 +452,7 @@ impl TimeZone {
         let invalid = || BinanceError::InvalidParameter {
             code: None,
             msg: format!(
-                "time zone \"{}\" must be an offset from UTC in [-12:00, +14:00], like 8, -1:00 or 05:45.",
+                "\"{}\" is not a UTC offset in [-12:00, +14:00]: use e.g. 8, -1:00 or 05:45.",
                 input.chars().take(16).collect::<String>()
             ),
         };
@@ -526,7 +526,7 @@ impl TimeRange {
         {
             return Err(BinanceError::InvalidParameter {
                 code: None,
-                msg: format!("start_time {start} is after end_time {end}."),
+                msg: format!("startTime {start} is after endTime {end}."),
             });
         }
         if let Some(start) = self.start_time {

@@ -23,8 +23,8 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use super::arguments;
 use super::content::Content;
-use super::jsonrpc::decode_with_path;
 use super::notify::Notifier;
 use super::schema::{Direction, portable};
 use super::ui::ToolUi;
@@ -159,9 +159,14 @@ impl fmt::Display for ToolError {
 
 impl std::error::Error for ToolError {}
 
+/// An argument the Binance client refused before sending anything is an
+/// argument error like any other; everything else is Binance's.
 impl From<BinanceError> for ToolError {
     fn from(error: BinanceError) -> Self {
-        Self::Upstream(error)
+        match error.argument_problem() {
+            Some(problem) => Self::InvalidArguments(problem),
+            None => Self::Upstream(error),
+        }
     }
 }
 
@@ -213,7 +218,21 @@ pub trait DynTool: Send + Sync {
     ) -> BoxFuture<'a, CallToolResult>;
 }
 
-struct Typed<T>(T);
+/// A typed tool with its `inputSchema`, made once: the descriptor shows it
+/// and argument errors are explained from it.
+struct Typed<T> {
+    tool: T,
+    input_schema: Value,
+}
+
+impl<T: Tool> Typed<T> {
+    fn new(tool: T) -> Self {
+        Self {
+            tool,
+            input_schema: portable(schemars::schema_for!(T::Args).to_value(), Direction::Input),
+        }
+    }
+}
 
 impl<T: Tool> DynTool for Typed<T> {
     fn name(&self) -> &'static str {
@@ -229,7 +248,7 @@ impl<T: Tool> DynTool for Typed<T> {
             "name": T::NAME,
             "title": T::TITLE,
             "description": T::DESCRIPTION,
-            "inputSchema": portable(schemars::schema_for!(T::Args).to_value(), Direction::Input),
+            "inputSchema": self.input_schema.clone(),
             "outputSchema": portable(output_schema::<T::Output>().to_value(), Direction::Output),
             "annotations": {
                 "title": T::TITLE,
@@ -254,12 +273,9 @@ impl<T: Tool> DynTool for Typed<T> {
         // odd input (a time zone split inside a multibyte character, say)
         // must not drop the connection either.
         let call = async move {
-            let args = decode_with_path(args.map_or("{}", RawValue::get)).map_err(|problem| {
-                ToolError::InvalidArguments(format!(
-                    "{problem}. See the tool's inputSchema for the expected fields."
-                ))
-            })?;
-            self.0.call(ctx, args).await
+            let args = arguments::decode(args.map(RawValue::get), &self.input_schema)
+                .map_err(ToolError::InvalidArguments)?;
+            self.tool.call(ctx, args).await
         };
         Box::pin(async move {
             let outcome = AssertUnwindSafe(call)
@@ -312,7 +328,7 @@ pub struct ToolRegistry {
 
 impl ToolRegistry {
     pub fn with<T: Tool>(self, tool: T) -> Self {
-        self.with_dyn(Arc::new(Typed(tool)))
+        self.with_dyn(Arc::new(Typed::new(tool)))
     }
 
     pub fn with_dyn(mut self, tool: Arc<dyn DynTool>) -> Self {
@@ -416,10 +432,9 @@ mod tests {
             "Invalid arguments for probe: mode bad is not a mode"
         );
         let undecodable = call(r#"{"mode":5}"#).await;
-        assert!(
-            text(&undecodable).starts_with("Invalid arguments for probe: `mode`: invalid type"),
-            "{}",
-            text(&undecodable)
+        assert_eq!(
+            text(&undecodable),
+            "Invalid arguments for probe: `mode` must be a string; got the number 5."
         );
         assert_eq!(
             text(&call(r#"{"mode":"missing"}"#).await),

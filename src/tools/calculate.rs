@@ -51,7 +51,7 @@ Errors say what is wrong and where (e.g. 'unexpected ')' at position 5').";
         args: CalculateArgs,
     ) -> Result<Reply<CalculateOutput>, ToolError> {
         let number = expr::evaluate(&args.expression).map_err(|error| {
-            ToolError::invalid_arguments(format!("cannot evaluate the expression: {error}."))
+            ToolError::invalid_arguments(format!("`expression` cannot be evaluated: {error}."))
         })?;
         ctx.notifier.log(
             LogLevel::Debug,

@@ -191,7 +191,7 @@ mod tests {
         let mark = source(Interval::Hour1, Market::UsdM, Price::Mark).expect("valid");
         assert_eq!(mark.series_fields().series, "USD-M mark prices");
         let error = source(Interval::Hour1, Market::Spot, Price::Mark).expect_err("spot mark");
-        assert!(error.to_string().contains("market usdm"), "{error}");
+        assert!(error.to_string().contains("`market` usdm"), "{error}");
         let error = source(Interval::Second1, Market::UsdM, Price::Trade).expect_err("1s");
         assert!(
             error.to_string().contains("not a valid interval"),

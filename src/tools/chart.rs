@@ -77,12 +77,16 @@ pub struct BinanceChartArgs {
     #[serde(default)]
     pub theme: ChartTheme,
     /// Picture width in pixels, 480 to 2400. Default 1200.
-    #[serde(default = "default_width")]
-    pub width: u32,
+    #[serde(default)]
+    pub width: Width,
     /// Picture height in pixels, 320 to 1600. Default 800.
-    #[serde(default = "default_height")]
-    pub height: u32,
+    #[serde(default)]
+    pub height: Height,
 }
+
+// The picture's bounds are u32 for the renderer; every one fits a u16.
+type Width = Limit<{ MIN_WIDTH as u16 }, { MAX_WIDTH as u16 }, { DEFAULT_WIDTH as u16 }>;
+type Height = Limit<{ MIN_HEIGHT as u16 }, { MAX_HEIGHT as u16 }, { DEFAULT_HEIGHT as u16 }>;
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -90,14 +94,6 @@ pub enum ChartTheme {
     #[default]
     Dark,
     Light,
-}
-
-fn default_width() -> u32 {
-    DEFAULT_WIDTH
-}
-
-fn default_height() -> u32 {
-    DEFAULT_HEIGHT
 }
 
 /// What the picture shows, in words and numbers.
@@ -157,14 +153,6 @@ indicator values use technical_analysis.";
         let source = Source::new(args.symbol.clone(), args.interval, args.market, args.price)?;
         let overlays = parse_overlays(args.overlays.as_deref())?;
         let pane = parse_pane(args.pane.as_deref())?;
-        if !(MIN_WIDTH..=MAX_WIDTH).contains(&args.width)
-            || !(MIN_HEIGHT..=MAX_HEIGHT).contains(&args.height)
-        {
-            return Err(ToolError::invalid_arguments(format!(
-                "chart size {}x{} is out of range: width {MIN_WIDTH} to {MAX_WIDTH}, height {MIN_HEIGHT} to {MAX_HEIGHT}.",
-                args.width, args.height
-            )));
-        }
         let candles = candles::fetch(ctx, &source, args.limit.0).await?;
         let summary = summarise(&candles, &overlays, pane, &args);
         let png = render(candles, overlays, pane, &args).await?;
@@ -190,20 +178,22 @@ fn parse_overlays(requested: Option<&[String]>) -> Result<Vec<IndicatorSpec>, To
     };
     if requested.len() > chart::MAX_OVERLAYS {
         return Err(ToolError::invalid_arguments(format!(
-            "at most {} overlays fit on a chart, got {}.",
+            "`overlays` must list at most {} lines; got {}.",
             chart::MAX_OVERLAYS,
             requested.len()
         )));
     }
     requested
         .iter()
-        .map(|text| {
-            let spec = IndicatorSpec::parse(text).map_err(|e| ToolError::invalid_arguments(e.to_string()))?;
+        .enumerate()
+        .map(|(i, text)| {
+            let spec = IndicatorSpec::parse(text)
+                .map_err(|e| ToolError::invalid_arguments(format!("`overlays[{i}]`: {e}")))?;
             if spec.is_moving_average() || matches!(spec, IndicatorSpec::Bbands { .. }) {
                 Ok(spec)
             } else {
                 Err(ToolError::invalid_arguments(format!(
-                    "overlay {spec} cannot be drawn over prices: overlays are sma:N, ema:N, wma:N or bbands:N,K (use pane for rsi or macd)."
+                    "`overlays[{i}]`: {spec} cannot be drawn over prices: overlays are sma:N, ema:N, wma:N or bbands:N,K (use `pane` for rsi or macd)."
                 )))
             }
         })
@@ -214,12 +204,12 @@ fn parse_pane(requested: Option<&str>) -> Result<Option<IndicatorSpec>, ToolErro
     let Some(text) = requested.filter(|t| !t.trim().eq_ignore_ascii_case("none")) else {
         return Ok(None);
     };
-    let spec =
-        IndicatorSpec::parse(text).map_err(|e| ToolError::invalid_arguments(e.to_string()))?;
+    let spec = IndicatorSpec::parse(text)
+        .map_err(|e| ToolError::invalid_arguments(format!("`pane`: {e}")))?;
     match spec {
         IndicatorSpec::Rsi(_) | IndicatorSpec::Macd { .. } => Ok(Some(spec)),
         _ => Err(ToolError::invalid_arguments(format!(
-            "pane {spec} is not available: use rsi:N, macd:FAST,SLOW,SIGNAL or none."
+            "`pane` {spec} is not a pane: use rsi:N, macd:FAST,SLOW,SIGNAL or none."
         ))),
     }
 }
@@ -256,8 +246,8 @@ fn summarise(
         overlays: overlays.iter().map(ToString::to_string).collect(),
         pane: pane.map(|p| p.to_string()),
         theme: args.theme,
-        width: args.width,
-        height: args.height,
+        width: u32::from(args.width.0),
+        height: u32::from(args.height.0),
         data_age_ms: candles::age_ms(&candles.klines),
         gaps: GapFields::of(klines, candles.source.interval),
     }
@@ -291,7 +281,7 @@ async fn render(
         ChartTheme::Dark => Theme::Dark,
         ChartTheme::Light => Theme::Light,
     };
-    let (width, height) = (args.width, args.height);
+    let (width, height) = (u32::from(args.width.0), u32::from(args.height.0));
     let job = move || {
         let bars = &candles.bars;
         let spec = ChartSpec {

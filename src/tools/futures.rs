@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::args::{Freshness, Limit, SymbolArg, percent, round};
-use crate::binance::{Interval, TimeRange};
+use super::args::{Freshness, Limit, PeriodArg, SymbolArg, percent, round};
+use crate::binance::TimeRange;
 use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Funding rates are tiny fractions; percent to 6 dp keeps every digit
@@ -31,7 +31,8 @@ pub struct FuturesArgs {
     pub funding_limit: Limit<1, 1000, 9>,
     /// Open-interest history period: 5m, 15m, 30m, 1h (default), 2h, 4h,
     /// 6h, 12h or 1d. Binance keeps only the latest 30 days.
-    pub period: Option<String>,
+    #[serde(default)]
+    pub period: PeriodArg,
     /// Open-interest history points, 1 to 500 (default 24).
     #[serde(default)]
     pub open_interest_limit: Limit<1, 500, 24>,
@@ -109,10 +110,7 @@ perpetual give an error with suggestions.";
         args: FuturesArgs,
     ) -> Result<Reply<FuturesOutput>, ToolError> {
         let symbol = args.symbol.0;
-        let period = match args.period.as_deref() {
-            None => Interval::Hour1,
-            Some(p) => Interval::parse_futures_data_period(p.trim())?,
-        };
+        let period = args.period.0;
         let binance = &ctx.binance;
         let (premium, funding, open_interest, history) = tokio::try_join!(
             binance.premium_index(Some(&symbol)),

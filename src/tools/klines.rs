@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 
 use super::args::{
     Freshness, IntervalArg, Limit, MarketArg, PriceArg, SymbolArg, TimeArg, TimeZoneArg, iso,
-    percent, signed,
+    percent, signed, time_range,
 };
 use super::candles::{SeriesFields, Source};
 use crate::apps;
@@ -283,11 +283,11 @@ or ISO-8601.";
         // With no time given this is exactly the analysis tools' request, so
         // a chart and a table of the same market show the same candles (and
         // share one cache entry).
-        let range = match (args.start_time, args.end_time) {
+        let range = match time_range(args.start_time, args.end_time)? {
             (None, None) => TimeRange::last(limit),
-            (start, end) => TimeRange {
-                start_time: start.map(|t| t.0),
-                end_time: end.map(|t| t.0),
+            (start_time, end_time) => TimeRange {
+                start_time,
+                end_time,
                 limit: Some(limit),
             },
         };

@@ -16,7 +16,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::ser::SerializeTuple;
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::args::{Freshness, Limit, SymbolArg, iso, percent, round, signed};
+use super::args::{Freshness, Limit, PeriodArg, SymbolArg, iso, percent, round, signed};
 use crate::binance::wire::{Basis, LongShortRatio, OpenInterestHist, TakerVolume};
 use crate::binance::{Interval, LongShort, TimeRange};
 use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
@@ -40,7 +40,8 @@ pub struct PositioningArgs {
     pub symbol: SymbolArg,
     /// Period of each row: 5m, 15m, 30m, 1h (default), 2h, 4h, 6h, 12h or
     /// 1d.
-    pub period: Option<String>,
+    #[serde(default)]
+    pub period: PeriodArg,
     /// Rows, the most recent periods: 1 to 500 (default 30). Binance keeps
     /// only the last 30 days.
     #[serde(default)]
@@ -159,10 +160,7 @@ describes, it does not predict. Binance keeps only the last 30 days of these.";
         args: PositioningArgs,
     ) -> Result<Reply<PositioningOutput>, ToolError> {
         let symbol = args.symbol.0;
-        let period = match args.period.as_deref() {
-            None => Interval::Hour1,
-            Some(p) => Interval::parse_futures_data_period(p.trim())?,
-        };
+        let period = args.period.0;
         let limit = args.limit.0;
         let range = TimeRange::last(limit);
         let binance = &ctx.binance;

@@ -18,6 +18,7 @@ use super::order_book::{MIN_LEVELS_FETCHED, summarise as summarise_book};
 use crate::assets::{MAX_QUERY_CHARS, Query, Venue, display_name};
 use crate::binance::wire::{ExchangeInfo, FuturesExchangeInfo};
 use crate::binance::{BinanceError, Interval, Symbol, TimeRange};
+use crate::mcp::arguments::quote;
 use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Results per search: enough for every quote market of a major coin
@@ -120,8 +121,9 @@ perp:BTCUSDT) can be passed to `fetch` for a full market snapshot.";
         ctx: &ToolContext,
         args: SearchArgs,
     ) -> Result<Reply<SearchOutput>, ToolError> {
-        let query =
-            Query::parse(&args.query).map_err(|e| ToolError::invalid_arguments(e.to_string()))?;
+        let query = Query::parse(&args.query).map_err(|e| {
+            ToolError::invalid_arguments(format!("`query` {}: {e}", quote(&args.query)))
+        })?;
         let (spot, futures) = tokio::join!(
             async {
                 if query.wants(Venue::Spot) {
@@ -343,7 +345,7 @@ fn own_listing<'a>(
     id: &str,
 ) -> Result<&'a Listing, ToolError> {
     if let Some(error) = info_error {
-        return Err(ToolError::Upstream(error.clone()));
+        return Err(error.clone().into());
     }
     listing.ok_or_else(|| {
         ToolError::not_found(format!(
@@ -369,8 +371,8 @@ fn parse_id(id: &str) -> Result<(Venue, Symbol), ToolError> {
 
 fn bad_id(id: &str) -> ToolError {
     ToolError::invalid_arguments(format!(
-        "\"{}\" is not a fetch id. Ids look like spot:BTCUSDT or perp:BTCUSDT; get them from `search`.",
-        id.chars().take(MAX_QUERY_CHARS).collect::<String>()
+        "`id` {} is not a fetch id: ids look like spot:BTCUSDT or perp:BTCUSDT; get them from `search`.",
+        quote(id)
     ))
 }
 

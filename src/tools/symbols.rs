@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::args::{Freshness, Limit};
 use crate::assets::Query;
 use crate::binance::wire::SymbolInfo;
+use crate::mcp::arguments::quote;
 use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 pub struct Symbols;
@@ -97,10 +98,9 @@ symbols only, 50 results (max 500).";
     ) -> Result<Reply<SymbolsOutput>, ToolError> {
         // No query, or a blank one, lists every symbol the filters allow.
         let query = match args.query.as_deref().map(str::trim) {
-            Some(text) if !text.is_empty() => Some(
-                Query::parse(text)
-                    .map_err(|e| ToolError::invalid_arguments(format!("`query`: {e}")))?,
-            ),
+            Some(text) if !text.is_empty() => Some(Query::parse(text).map_err(|e| {
+                ToolError::invalid_arguments(format!("`query` {}: {e}", quote(text)))
+            })?),
             _ => None,
         };
         let status = args

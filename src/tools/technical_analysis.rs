@@ -30,10 +30,10 @@ pub const DEFAULT_LIMIT: u16 = 200;
 /// warm-up, at a bounded cost of six requests.
 pub const MAX_LIMIT: u16 = 5000;
 /// Values listed per indicator line when `points` is omitted.
-pub const DEFAULT_POINTS: usize = 10;
+pub const DEFAULT_POINTS: u16 = 10;
 /// Most values per line: with [`MAX_INDICATORS`] indicators of up to three
 /// lines this stays within a few thousand tokens.
-pub const MAX_POINTS: usize = 50;
+pub const MAX_POINTS: u16 = 50;
 /// Most indicators per call, to keep the result compact.
 pub const MAX_INDICATORS: usize = 12;
 /// Eight significant digits are far inside the 1e-6 agreement with TA-Lib
@@ -77,12 +77,8 @@ pub struct TechnicalAnalysisArgs {
     pub indicators: Option<Vec<String>>,
     /// How many of the latest values to list per indicator line. Default 10,
     /// at most 50.
-    #[serde(default = "default_points")]
-    pub points: usize,
-}
-
-fn default_points() -> usize {
-    DEFAULT_POINTS
+    #[serde(default)]
+    pub points: Limit<1, MAX_POINTS, DEFAULT_POINTS>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -169,19 +165,13 @@ describes, it does not predict. The last candle may still be open; gaps in the s
             && let Some(spec) = specs.iter().find(|s| needs_volume(s))
         {
             return Err(ToolError::invalid_arguments(format!(
-                "{spec} needs volume, and {} have none: use price trade, or an indicator of prices only.",
+                "`indicators`: {spec} needs volume, and {} have none: use `price` trade, or an indicator of prices only.",
                 source.series.describe()
-            )));
-        }
-        if !(1..=MAX_POINTS).contains(&args.points) {
-            return Err(ToolError::invalid_arguments(format!(
-                "points {} is out of range: list 1 to {MAX_POINTS} values per indicator.",
-                args.points
             )));
         }
         let candles = candles::fetch(ctx, &source, args.limit.0).await?;
         let computed = compute(&candles, &specs);
-        let output = analyse(&candles, &computed, args.points);
+        let output = analyse(&candles, &computed, usize::from(args.points.0));
         // The chart app draws every line at every candle; the model reads
         // only `points` of them, so the rest travels in the result's `_meta`.
         let chart = chart_data::result_meta(&candles.klines.value, &computed, SIGNIFICANT_DIGITS)
@@ -218,18 +208,19 @@ pub fn parse_specs(
     };
     if requested.is_empty() || requested.len() > MAX_INDICATORS {
         return Err(ToolError::invalid_arguments(format!(
-            "indicators must list 1 to {MAX_INDICATORS} specs (omit it for the defaults: {}).",
+            "`indicators` must list 1 to {MAX_INDICATORS} specs; got {}. Leave it out for the defaults: {}.",
+            requested.len(),
             DEFAULT_INDICATORS.join(", ")
         )));
     }
     let mut specs: Vec<IndicatorSpec> = Vec::with_capacity(requested.len());
-    for text in requested {
-        let spec =
-            IndicatorSpec::parse(text).map_err(|e| ToolError::invalid_arguments(e.to_string()))?;
+    for (i, text) in requested.iter().enumerate() {
+        let spec = IndicatorSpec::parse(text)
+            .map_err(|e| ToolError::invalid_arguments(format!("`indicators[{i}]`: {e}")))?;
         let needed = spec.lookback().unwrap_or(0) + 1;
         if needed > usize::from(limit) {
             return Err(ToolError::invalid_arguments(format!(
-                "{spec} needs at least {needed} candles but limit is {limit}; raise limit (at most {MAX_LIMIT}) or use a shorter period."
+                "`indicators[{i}]`: {spec} needs at least {needed} candles but `limit` is {limit}; raise `limit` (at most {MAX_LIMIT}) or use a shorter period."
             )));
         }
         if !specs.contains(&spec) {

@@ -177,7 +177,7 @@ fn requested_symbols(
     }
     if all.len() > MAX_SYMBOLS {
         return Err(ToolError::invalid_arguments(format!(
-            "at most {MAX_SYMBOLS} symbols per call, got {}. \
+            "`symbols` must list at most {MAX_SYMBOLS} symbols; got {}. \
              Split the list into several calls.",
             all.len()
         )));

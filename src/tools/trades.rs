@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::args::{Freshness, Limit, SymbolArg, TimeArg, percent, round};
+use super::args::{Freshness, Limit, SymbolArg, TimeArg, percent, round, time_range};
 use crate::binance::TimeRange;
 use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
@@ -110,11 +110,12 @@ and time span. Default limit 100, max 1000.";
     ) -> Result<Reply<TradesOutput>, ToolError> {
         let symbol = args.symbol.0;
         let limit = args.limit.0;
-        let aggregate = args.aggregate || args.start_time.is_some() || args.end_time.is_some();
+        let (start_time, end_time) = time_range(args.start_time, args.end_time)?;
+        let aggregate = args.aggregate || start_time.is_some() || end_time.is_some();
         let (rows, freshness): (Vec<TradeRow>, Freshness) = if aggregate {
             let range = TimeRange {
-                start_time: args.start_time.map(|t| t.0),
-                end_time: args.end_time.map(|t| t.0),
+                start_time,
+                end_time,
                 limit: Some(limit),
             };
             let fetched = ctx.binance.agg_trades(&symbol, range).await?;

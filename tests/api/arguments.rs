@@ -68,7 +68,9 @@ fn text() -> BoxedStrategy<String> {
 
 fn integer(schema: &Value) -> BoxedStrategy<Value> {
     let min = schema["minimum"].as_i64().unwrap_or(0);
-    let max = schema["maximum"].as_i64().unwrap_or(min.saturating_add(5_000));
+    let max = schema["maximum"]
+        .as_i64()
+        .unwrap_or(min.saturating_add(5_000));
     prop_oneof![
         4 => (min..=max).prop_map(Value::from),
         1 => proptest::sample::select(vec![-1, 0, i64::from(u32::MAX), i64::MAX, i64::MIN])

@@ -7,6 +7,7 @@ mod arguments;
 mod binance_client;
 mod calculate;
 mod connections;
+mod errors;
 mod fake_binance;
 mod handshake;
 mod helpers;

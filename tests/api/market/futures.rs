@@ -87,7 +87,7 @@ async fn history_lengths_and_periods_are_arguments() {
         )
         .await,
     );
-    assert!(text.contains("not a valid interval"), "{text}");
+    assert!(text.contains("`period`: \"8h\" is not a period"), "{text}");
 }
 
 #[tokio::test]
