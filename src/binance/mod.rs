@@ -62,7 +62,7 @@ pub use client::{
     HostStatus, parse_base_urls,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::BinanceError;
+pub use error::{AssetName, BinanceError, SpotOnly};
 pub use futures::LongShort;
 pub use params::{
     CandleSeries, FUTURES_DATA_PERIODS, Interval, Market, Price, Symbol, TimeRange, TimeZone,

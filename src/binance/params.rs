@@ -76,7 +76,7 @@ pub fn suggest_symbols<'a>(wanted: &str, listed: impl Iterator<Item = &'a str>) 
     let max_distance = (wanted.chars().count() / 3).max(2);
     let mut scored: Vec<(usize, &str)> = listed
         .filter_map(|candidate| {
-            let distance = edit_distance(&wanted, candidate);
+            let distance = crate::assets::edit_distance(&wanted, candidate);
             let related = candidate.starts_with(wanted.as_str()) || wanted.starts_with(candidate);
             (distance <= max_distance || related).then_some((distance, candidate))
         })
@@ -89,20 +89,37 @@ pub fn suggest_symbols<'a>(wanted: &str, listed: impl Iterator<Item = &'a str>) 
         .collect()
 }
 
-/// Levenshtein distance over chars, two rows of memory.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        current[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
+/// A listed market, as the symbol errors need it.
+pub(crate) struct Listed {
+    pub symbol: String,
+    pub base: String,
+    pub quote: String,
+    /// Trading now (not halted, not delisted).
+    pub trading: bool,
+}
+
+/// Quotes people look for first, in this order.
+const COMMON_QUOTES: [&str; 8] = ["USDT", "USDC", "FDUSD", "BTC", "ETH", "BNB", "EUR", "TRY"];
+
+/// Up to [`MAX_SUGGESTIONS`] markets whose base is `asset`, the common
+/// quotes first.
+pub(crate) fn markets_of(asset: &str, listed: &[Listed]) -> Vec<String> {
+    let rank = |quote: &str| {
+        COMMON_QUOTES
+            .iter()
+            .position(|q| *q == quote)
+            .unwrap_or(COMMON_QUOTES.len())
+    };
+    let mut markets: Vec<&Listed> = listed
+        .iter()
+        .filter(|l| l.trading && l.base == asset)
+        .collect();
+    markets.sort_by(|a, b| (rank(&a.quote), &a.symbol).cmp(&(rank(&b.quote), &b.symbol)));
+    markets
+        .into_iter()
+        .take(MAX_SUGGESTIONS)
+        .map(|l| l.symbol.clone())
+        .collect()
 }
 
 /// A kline interval. Binance spells them case-sensitively (`1m` is a minute,

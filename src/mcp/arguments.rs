@@ -14,6 +14,7 @@ use serde_json::Value;
 use serde_path_to_error::Segment;
 
 use super::jsonrpc::without_position;
+use crate::assets::edit_distance;
 
 /// Longest received text quoted back.
 const MAX_ECHO_CHARS: usize = 40;
@@ -308,39 +309,22 @@ fn sentence(message: &str) -> String {
 /// The known name closest to `unknown` once case, `_` and `-` are set
 /// aside, within two edits.
 fn closest<'a>(unknown: &str, known: &[&'a str]) -> Option<&'a str> {
-    let fold = |s: &str| -> Vec<char> {
+    let fold = |s: &str| -> String {
         s.chars()
             .filter(|c| !matches!(c, '_' | '-' | ' '))
             .flat_map(char::to_lowercase)
             .collect()
     };
     let wanted = fold(unknown);
-    if wanted.len() > 2 * MAX_ECHO_CHARS {
+    if wanted.chars().count() > 2 * MAX_ECHO_CHARS {
         return None;
     }
     known
         .iter()
-        .map(|k| (edits(&wanted, &fold(k)), *k))
+        .map(|k| (edit_distance(&wanted, &fold(k)), *k))
         .filter(|(d, _)| *d <= 2)
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k)
-}
-
-/// Levenshtein distance.
-fn edits(a: &[char], b: &[char]) -> usize {
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1)
-                .min(row[j] + 1)
-                .min(diagonal + usize::from(ca != cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
@@ -472,6 +456,5 @@ mod tests {
         assert_eq!(closest("symbols", &known), Some("symbol"));
         assert_eq!(closest("END-TIME", &known), Some("endTime"));
         assert_eq!(closest("interval", &known), None);
-        assert_eq!(edits(&['a', 'b'], &['b']), 1);
     }
 }

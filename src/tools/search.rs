@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::args::{Freshness, iso, percent, signed};
 use super::klines::{find_gaps, stats, summarise as summarise_klines};
 use super::order_book::{MIN_LEVELS_FETCHED, summarise as summarise_book};
-use crate::assets::{MAX_QUERY_CHARS, Query, Venue, display_name};
+use crate::assets::{Query, Venue, display_name};
 use crate::binance::wire::{ExchangeInfo, FuturesExchangeInfo};
 use crate::binance::{BinanceError, Interval, Symbol, TimeRange};
 use crate::mcp::arguments::quote;
@@ -297,10 +297,18 @@ absolute binance.com URL to cite.";
             .ok()
             .and_then(|info| perp_listings(&info.value).find(|l| l.symbol == symbol.as_str()));
         let listing = match market {
-            Venue::Spot => own_listing(spot_info.as_ref().err(), spot_listing.as_ref(), &args.id)?,
-            Venue::Perp => {
-                own_listing(futures_info.as_ref().err(), perp_listing.as_ref(), &args.id)?
-            }
+            Venue::Spot => own_listing(
+                spot_info.as_ref().err(),
+                spot_listing.as_ref(),
+                perp_listing.as_ref(),
+                &args.id,
+            )?,
+            Venue::Perp => own_listing(
+                futures_info.as_ref().err(),
+                perp_listing.as_ref(),
+                spot_listing.as_ref(),
+                &args.id,
+            )?,
         }
         .clone();
 
@@ -338,20 +346,28 @@ absolute binance.com URL to cite.";
     }
 }
 
-/// The listing an id names, or an error saying why it cannot be fetched.
+/// The listing an id names, or an error saying why it cannot be fetched
+/// (and which id would work when the symbol trades on the other venue).
 fn own_listing<'a>(
     info_error: Option<&BinanceError>,
     listing: Option<&'a Listing>,
+    other: Option<&Listing>,
     id: &str,
 ) -> Result<&'a Listing, ToolError> {
     if let Some(error) = info_error {
         return Err(error.clone().into());
     }
     listing.ok_or_else(|| {
-        ToolError::not_found(format!(
-            "\"{}\" is not a trading Binance market. Use `search` to find ids such as spot:BTCUSDT or perp:BTCUSDT.",
-            id.chars().take(MAX_QUERY_CHARS).collect::<String>()
-        ))
+        let id = quote(id);
+        ToolError::not_found(match other {
+            Some(other) => format!(
+                "{id} is not a trading Binance market, but {} is: fetch that id.",
+                other.id()
+            ),
+            None => format!(
+                "{id} is not a trading Binance market. Use `search` to find ids such as spot:BTCUSDT or perp:BTCUSDT."
+            ),
+        })
     })
 }
 

@@ -1,7 +1,8 @@
 //! Every tool's argument errors, pinned word for word: each names the
 //! argument as the schema spells it, says what it accepts and what came,
 //! writes times as ISO-8601 with the milliseconds in brackets, and never
-//! speaks Rust, serde or JSON positions.
+//! speaks Rust, serde or JSON positions. Symbols that are names, or spot
+//! markets asked for as perpetuals, say what to use instead.
 
 use serde_json::{Value, json};
 
@@ -234,6 +235,36 @@ const TABLE: &[(&str, &str, &str)] = &[
         r#"["spot:BTCUSDT"]"#,
         r#"Invalid arguments for fetch: arguments must be an object of named arguments, like {"id": …}, not a list of 1 item. Its arguments: id (required)."#,
     ),
+    (
+        "binance_futures",
+        r#"{"symbol":"ETHBTC"}"#,
+        r#""ETHBTC" is a Binance spot market but has no USD-M perpetual. The perpetual of ETH: ETHUSDT. Retry with it, or use the spot tools (binance_klines, binance_ticker) for ETHBTC."#,
+    ),
+    (
+        "binance_ticker",
+        r#"{"symbol":"bitcoin"}"#,
+        r#""BITCOIN" names the asset Bitcoin (BTC), not a trading pair. Its spot markets include BTCUSDT, BTCUSDC: retry with one of these exact symbols, or call `search` with "bitcoin" to list them all."#,
+    ),
+    (
+        "binance_klines",
+        r#"{"symbol":"ether"}"#,
+        r#""ETHER" names the asset Ethereum (ETH), not a trading pair. Its spot markets include ETHUSDT, ETHBTC: retry with one of these exact symbols, or call `search` with "ether" to list them all."#,
+    ),
+    (
+        "binance_positioning",
+        r#"{"symbol":"ether"}"#,
+        r#""ETHER" names the asset Ethereum (ETH), not a trading pair. Its USD-M perpetuals include ETHUSDT: retry with one of these exact symbols, or call `search` with "ether" to list them all."#,
+    ),
+    (
+        "binance_klines",
+        r#"{"symbol":"BTCUSD"}"#,
+        r#""BTCUSD" is not a Binance symbol. Did you mean BTCUSDC, BTCUSDT? Retry with one of these exact symbols."#,
+    ),
+    (
+        "fetch",
+        r#"{"id":"perp:ETHBTC"}"#,
+        r#""perp:ETHBTC" is not a trading Binance market, but spot:ETHBTC is: fetch that id."#,
+    ),
 ];
 
 /// What no message to a caller may contain.
@@ -265,8 +296,7 @@ async fn text_of(app: &TestApp, tool: &str, arguments: &str) -> String {
 #[tokio::test]
 async fn every_tool_explains_its_bad_arguments_in_the_callers_words() {
     let app = spawn_app().await;
-    let mut tools: Vec<&str> = TABLE.iter().map(|(tool, _, _)| *tool).collect();
-    tools.dedup();
+    let tools: std::collections::BTreeSet<&str> = TABLE.iter().map(|(tool, _, _)| *tool).collect();
     assert_eq!(tools.len(), 12, "every tool has rows: {tools:?}");
     for (tool, arguments, expected) in TABLE {
         let text = text_of(&app, tool, arguments).await;

@@ -445,10 +445,11 @@ async fn unknown_symbol_suggests_close_matches() {
         "exchange info is cached"
     );
 
-    // A spot-only pair is no perpetual: suggestions come from futures info.
+    // A spot-only pair is no perpetual: the perpetuals of its base asset
+    // come from futures info.
     let error = app.client.open_interest(&sym("BTCUSDC")).await.unwrap_err();
     assert!(
-        matches!(&error, BinanceError::InvalidSymbol { suggestions, .. } if suggestions.contains(&"BTCUSDT".to_owned())),
+        matches!(&error, BinanceError::NoPerpetual(spot) if spot.base_asset == "BTC" && spot.perpetuals == ["BTCUSDT"]),
         "{error:?}"
     );
 }
