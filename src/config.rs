@@ -237,15 +237,20 @@ impl Config {
 
     /// The Binance client, configured from the `--binance-*` flags.
     pub fn binance_client(&self) -> Result<BinanceClient, ConfigError> {
+        BinanceClient::new(self.binance_config()).map_err(ConfigError::Binance)
+    }
+
+    /// What the `--binance-*` flags say, for [`Config::binance_client`] (or
+    /// a test that brings its own clock).
+    pub fn binance_config(&self) -> BinanceConfig {
         let request_timeout = Duration::from_millis(self.binance_timeout_ms);
-        BinanceClient::new(BinanceConfig {
+        BinanceConfig {
             spot_base_urls: parse_base_urls(&self.binance_base_url),
             futures_base_url: self.binance_futures_base_url.trim().to_owned(),
             request_timeout,
             attempt_timeout: (request_timeout / 2).min(MAX_ATTEMPT_TIMEOUT),
             ..BinanceConfig::default()
-        })
-        .map_err(ConfigError::Binance)
+        }
     }
 }
 

@@ -350,6 +350,16 @@ impl BinanceClient {
         }
     }
 
+    /// The client's clock: freshness and open candles are read against it.
+    pub fn now(&self) -> Instant {
+        self.inner.clock.now()
+    }
+
+    /// The client's clock as Unix milliseconds.
+    pub fn unix_ms(&self) -> i64 {
+        self.inner.clock.unix_ms()
+    }
+
     /// Rate-limit, budget and reachability state of every host, spot then
     /// futures.
     pub fn host_status(&self) -> Vec<HostStatus> {

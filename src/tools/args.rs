@@ -14,6 +14,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::Instant;
 
 use jiff::Timestamp;
 use jiff::civil::Time;
@@ -496,21 +497,24 @@ fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error>
     d.deserialize_any(Either)
 }
 
-/// How fresh a result is, flattened into every market tool's output.
+/// How fresh a result is, flattened into every market tool's output. The
+/// two agree: a result fetched by this call is `cached: false` and about
+/// as old as the call; an older one came, at least in part, from the cache.
 #[derive(Debug, Clone, Copy, Default, Serialize, JsonSchema)]
 pub struct Freshness {
-    /// Milliseconds since Binance produced this data (0 when fetched by this
-    /// call; the oldest part when several requests were combined).
+    /// Milliseconds since Binance answered for this data, when the result
+    /// was written (the oldest part when several requests were combined).
     pub data_age_ms: u64,
-    /// True when every part came from this server's short-lived cache
-    /// rather than a new Binance request.
+    /// True when some of this data came from this server's short-lived
+    /// cache rather than a Binance request made by this call.
     pub cached: bool,
 }
 
 impl Freshness {
-    pub fn of<T>(fetched: &Fetched<T>) -> Self {
+    /// The freshness of `fetched` at `now` (the Binance client's clock).
+    pub fn of<T>(fetched: &Fetched<T>, now: Instant) -> Self {
         Self {
-            data_age_ms: u64::try_from(fetched.age.as_millis()).unwrap_or(u64::MAX),
+            data_age_ms: u64::try_from(fetched.age(now).as_millis()).unwrap_or(u64::MAX),
             cached: fetched.cached,
         }
     }
@@ -519,7 +523,7 @@ impl Freshness {
     pub fn and(self, other: Self) -> Self {
         Self {
             data_age_ms: self.data_age_ms.max(other.data_age_ms),
-            cached: self.cached && other.cached,
+            cached: self.cached || other.cached,
         }
     }
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::args::{IntervalArg, Limit, MarketArg, PriceArg, SymbolArg};
-use super::candles::{self, Candles, GapFields, SeriesFields, Source};
+use super::candles::{self, Candles, GapFields, SeriesFields, SeriesFreshness, Source};
 use crate::analysis::chart::{
     self, ChartSpec, DEFAULT_HEIGHT, DEFAULT_WIDTH, MAX_HEIGHT, MAX_WIDTH, MIN_HEIGHT, MIN_WIDTH,
     Overlay, OverlayKind, Pane, Theme,
@@ -123,8 +123,8 @@ pub struct BinanceChartOutput {
     pub theme: ChartTheme,
     pub width: u32,
     pub height: u32,
-    /// Milliseconds since Binance produced these candles.
-    pub data_age_ms: u64,
+    #[serde(flatten)]
+    pub freshness: SeriesFreshness,
     #[serde(flatten)]
     pub gaps: GapFields,
 }
@@ -154,7 +154,8 @@ indicator values use technical_analysis.";
         let overlays = parse_overlays(args.overlays.as_deref())?;
         let pane = parse_pane(args.pane.as_deref())?;
         let candles = candles::fetch(ctx, &source, args.limit.0).await?;
-        let summary = summarise(&candles, &overlays, pane, &args);
+        let freshness = SeriesFreshness::of(&candles.klines, &ctx.binance);
+        let summary = summarise(&candles, &overlays, pane, &args, freshness);
         let png = render(candles, overlays, pane, &args).await?;
         Ok(Reply {
             value: summary,
@@ -219,6 +220,7 @@ fn summarise(
     overlays: &[IndicatorSpec],
     pane: Option<IndicatorSpec>,
     args: &BinanceChartArgs,
+    freshness: SeriesFreshness,
 ) -> BinanceChartOutput {
     let klines = &candles.klines.value;
     let first = klines.first();
@@ -248,7 +250,7 @@ fn summarise(
         theme: args.theme,
         width: u32::from(args.width.0),
         height: u32::from(args.height.0),
-        data_age_ms: candles::age_ms(&candles.klines),
+        freshness,
         gaps: GapFields::of(klines, candles.source.interval),
     }
 }

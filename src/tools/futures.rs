@@ -122,10 +122,10 @@ perpetual give an error with suggestions.";
                 TimeRange::last(args.open_interest_limit.0)
             ),
         )?;
-        let freshness = Freshness::of(&premium)
-            .and(Freshness::of(&funding))
-            .and(Freshness::of(&open_interest))
-            .and(Freshness::of(&history));
+        let freshness = Freshness::of(&premium, ctx.binance.now())
+            .and(Freshness::of(&funding, ctx.binance.now()))
+            .and(Freshness::of(&open_interest, ctx.binance.now()))
+            .and(Freshness::of(&history, ctx.binance.now()));
         let Some(index) = premium.value.iter().find(|p| p.symbol == symbol.as_str()) else {
             return Err(ToolError::not_found(format!(
                 "Binance returned no mark price for {symbol}. Check that it is a USD-M perpetual with binance_symbols or search \"{symbol} perp\"."

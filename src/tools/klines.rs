@@ -21,10 +21,10 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::args::{
-    Freshness, IntervalArg, Limit, MarketArg, PriceArg, SymbolArg, TimeArg, TimeZoneArg, iso,
-    percent, signed, time_range,
+    IntervalArg, Limit, MarketArg, PriceArg, SymbolArg, TimeArg, TimeZoneArg, iso, percent, signed,
+    time_range,
 };
-use super::candles::{SeriesFields, Source};
+use super::candles::{SeriesFields, SeriesFreshness, Source};
 use crate::apps;
 use crate::binance::wire::Kline;
 use crate::binance::{Interval, TimeRange};
@@ -194,7 +194,7 @@ pub struct KlinesOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<NextPage>,
     #[serde(flatten)]
-    pub freshness: Freshness,
+    pub freshness: SeriesFreshness,
 }
 
 /// A series of [`Candle`]s already serialised; its schema is theirs.
@@ -335,7 +335,7 @@ or ISO-8601.";
             columns: CANDLE_COLUMNS,
             candles: self.memo.json(&fetched.value)?,
             next_page,
-            freshness: Freshness::of(&fetched),
+            freshness: SeriesFreshness::of(&fetched, &ctx.binance),
         }))
     }
 }

@@ -134,7 +134,7 @@ incomplete if the book fetched does not reach that far), and the top `limit` lev
             levels_fetched: book.bids.len().max(book.asks.len()),
             bids: book.bids.iter().take(take).map(Level::from).collect(),
             asks: book.asks.iter().take(take).map(Level::from).collect(),
-            freshness: Freshness::of(&fetched),
+            freshness: Freshness::of(&fetched, ctx.binance.now()),
         }))
     }
 }

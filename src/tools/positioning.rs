@@ -133,6 +133,10 @@ pub struct PositioningOutput {
     pub columns: [&'static str; 20],
     /// Oldest first.
     pub rows: Vec<Row>,
+    /// False while the last row's period is still running on the server's
+    /// clock (its statistics may still change), as for a candle; true when
+    /// it has ended, or there are no rows.
+    pub last_candle_closed: bool,
     #[serde(flatten)]
     pub freshness: Freshness,
 }
@@ -172,12 +176,12 @@ describes, it does not predict. Binance keeps only the last 30 days of these.";
             binance.basis(&symbol, period, range),
             binance.open_interest_hist(&symbol, period, range),
         )?;
-        let freshness = Freshness::of(&accounts)
-            .and(Freshness::of(&top_accounts))
-            .and(Freshness::of(&top_positions))
-            .and(Freshness::of(&taker))
-            .and(Freshness::of(&basis))
-            .and(Freshness::of(&open_interest));
+        let freshness = Freshness::of(&accounts, ctx.binance.now())
+            .and(Freshness::of(&top_accounts, ctx.binance.now()))
+            .and(Freshness::of(&top_positions, ctx.binance.now()))
+            .and(Freshness::of(&taker, ctx.binance.now()))
+            .and(Freshness::of(&basis, ctx.binance.now()))
+            .and(Freshness::of(&open_interest, ctx.binance.now()));
         let series = Series {
             accounts: &accounts.value,
             top_accounts: &top_accounts.value,
@@ -200,6 +204,10 @@ describes, it does not predict. Binance keeps only the last 30 days of these.";
             summary.push(' ');
             summary.push_str(note);
         }
+        let now_ms = ctx.binance.unix_ms();
+        let last_candle_closed = rows
+            .last()
+            .is_none_or(|row| row.time + period.duration_ms() <= now_ms);
         Ok(Reply::new(PositioningOutput {
             symbol: symbol.to_string(),
             period: period.to_string(),
@@ -208,6 +216,7 @@ describes, it does not predict. Binance keeps only the last 30 days of these.";
             count: rows.len(),
             columns: COLUMNS,
             rows,
+            last_candle_closed,
             freshness,
         }))
     }

@@ -13,6 +13,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::args::{Freshness, iso, percent, signed};
+use super::candles::last_closed;
 use super::klines::{find_gaps, stats, summarise as summarise_klines};
 use super::order_book::{MIN_LEVELS_FETCHED, summarise as summarise_book};
 use crate::assets::{Query, Venue, display_name};
@@ -244,6 +245,10 @@ pub struct FetchMetadata {
     pub mark_price: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub funding_rate: Option<Decimal>,
+    /// With the spot candles in `text`: false while the last of them is
+    /// still open on the server's clock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_candle_closed: Option<bool>,
     /// Time the data describes, ISO-8601 UTC.
     pub as_of: String,
     pub source: String,
@@ -401,6 +406,7 @@ struct Section {
     mark_price: Option<Decimal>,
     funding_rate: Option<Decimal>,
     as_of: Option<i64>,
+    last_candle_closed: Option<bool>,
     freshness: Freshness,
 }
 
@@ -416,9 +422,9 @@ async fn spot_section(ctx: &ToolContext, symbol: &Symbol) -> Result<Section, Bin
         ),
         ctx.binance.depth(symbol, Some(MIN_LEVELS_FETCHED)),
     )?;
-    let freshness = Freshness::of(&ticker)
-        .and(Freshness::of(&klines))
-        .and(Freshness::of(&book));
+    let freshness = Freshness::of(&ticker, ctx.binance.now())
+        .and(Freshness::of(&klines, ctx.binance.now()))
+        .and(Freshness::of(&book, ctx.binance.now()));
     let mut section = Section {
         freshness,
         ..Section::default()
@@ -444,7 +450,9 @@ async fn spot_section(ctx: &ToolContext, symbol: &Symbol) -> Result<Section, Bin
     }
     let candles = klines.value.as_slice();
     let gaps = find_gaps(candles, Interval::Hour1);
-    section.lines.push(format!(
+    let closed = last_closed(candles, ctx.binance.unix_ms());
+    section.last_candle_closed = Some(closed);
+    let mut line = format!(
         "Recent candles: {}",
         summarise_klines(
             symbol.as_str(),
@@ -453,7 +461,14 @@ async fn spot_section(ctx: &ToolContext, symbol: &Symbol) -> Result<Section, Bin
             stats(candles).as_ref(),
             &gaps
         )
-    ));
+    );
+    if let Some(last) = candles.last().filter(|_| !closed) {
+        line.push_str(&format!(
+            " The last candle is still open (it closes at {}): its close is the latest price.",
+            iso(last.close_time)
+        ));
+    }
+    section.lines.push(line);
     let summary = summarise_book(&book.value, usize::from(MIN_LEVELS_FETCHED));
     if let (Some(bid), Some(ask), Some(spread), Some(bps), Some(mid)) = (
         book.value.bids.first(),
@@ -493,9 +508,9 @@ async fn perp_section(ctx: &ToolContext, symbol: &Symbol) -> Result<Section, Bin
         ctx.binance
             .funding_rate(symbol, TimeRange::last(SNAPSHOT_FUNDING)),
     )?;
-    let freshness = Freshness::of(&premium)
-        .and(Freshness::of(&open_interest))
-        .and(Freshness::of(&funding));
+    let freshness = Freshness::of(&premium, ctx.binance.now())
+        .and(Freshness::of(&open_interest, ctx.binance.now()))
+        .and(Freshness::of(&funding, ctx.binance.now()));
     let mut section = Section {
         freshness,
         ..Section::default()
@@ -558,6 +573,7 @@ impl Document {
         m.mark_price = m.mark_price.or(section.mark_price);
         m.funding_rate = m.funding_rate.or(section.funding_rate);
         m.as_of = m.as_of.or(section.as_of);
+        m.last_candle_closed = m.last_candle_closed.or(section.last_candle_closed);
         m.freshness = if self.any_section {
             m.freshness.and(section.freshness)
         } else {
@@ -591,6 +607,7 @@ impl Document {
                 price_change_percent_24h: m.change_percent,
                 mark_price: m.mark_price,
                 funding_rate: m.funding_rate,
+                last_candle_closed: m.last_candle_closed,
                 as_of,
                 source: "Binance public market data".to_owned(),
                 freshness: m.freshness,

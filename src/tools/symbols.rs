@@ -143,7 +143,7 @@ symbols only, 50 results (max 500).";
                 .take(limit)
                 .map(|(_, s)| SymbolRow::from(s))
                 .collect(),
-            freshness: Freshness::of(&info),
+            freshness: Freshness::of(&info, ctx.binance.now()),
         }))
     }
 }

@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::args::{IntervalArg, Limit, MarketArg, PriceArg, SymbolArg};
-use super::candles::{self, Candles, GapFields, SeriesFields, Source};
+use super::candles::{self, Candles, GapFields, SeriesFields, SeriesFreshness, Source};
 use crate::analysis::reading::{self, RECENT_WINDOW, round_significant};
 use crate::analysis::spec::{IndicatorSpec, Line};
 use crate::apps::{self, chart_data};
@@ -95,8 +95,8 @@ pub struct TechnicalAnalysisOutput {
     /// Close of the last candle, exactly as Binance reported it. The last
     /// candle may still be open, in which case this is the latest price.
     pub last_close: String,
-    /// Milliseconds since Binance produced these candles.
-    pub data_age_ms: u64,
+    #[serde(flatten)]
+    pub freshness: SeriesFreshness,
     #[serde(flatten)]
     pub gaps: GapFields,
     /// Open times (Unix ms) of the candles that `points` lists, oldest first.
@@ -171,7 +171,8 @@ describes, it does not predict. The last candle may still be open; gaps in the s
         }
         let candles = candles::fetch(ctx, &source, args.limit.0).await?;
         let computed = compute(&candles, &specs);
-        let output = analyse(&candles, &computed, usize::from(args.points.0));
+        let freshness = SeriesFreshness::of(&candles.klines, &ctx.binance);
+        let output = analyse(&candles, &computed, usize::from(args.points.0), freshness);
         // The chart app draws every line at every candle; the model reads
         // only `points` of them, so the rest travels in the result's `_meta`.
         let chart = chart_data::result_meta(&candles.klines.value, &computed, SIGNIFICANT_DIGITS)
@@ -243,6 +244,7 @@ pub fn analyse(
     candles: &Candles,
     computed: &[(IndicatorSpec, Vec<Line>)],
     points: usize,
+    freshness: SeriesFreshness,
 ) -> TechnicalAnalysisOutput {
     let bars = &candles.bars;
     let klines = &candles.klines.value;
@@ -274,7 +276,7 @@ pub fn analyse(
             .last()
             .map(|k| k.close.to_string())
             .unwrap_or_default(),
-        data_age_ms: candles::age_ms(&candles.klines),
+        freshness,
         gaps: GapFields::of(klines, candles.source.interval),
         points_open_time: bars[tail..].iter().map(|b| b.open_time).collect(),
         indicators,

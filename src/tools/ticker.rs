@@ -142,12 +142,20 @@ bid/ask). Decimals are exact strings.";
             None => {
                 let fetched = ctx.binance.ticker_24hr(&symbols).await?;
                 let tickers = fetched.value.iter().map(TickerStats::from).collect();
-                ("24h".to_owned(), tickers, Freshness::of(&fetched))
+                (
+                    "24h".to_owned(),
+                    tickers,
+                    Freshness::of(&fetched, ctx.binance.now()),
+                )
             }
             Some(window) => {
                 let fetched = ctx.binance.ticker_window(&symbols, window.0).await?;
                 let tickers = fetched.value.iter().map(TickerStats::from).collect();
-                (window.0.to_string(), tickers, Freshness::of(&fetched))
+                (
+                    window.0.to_string(),
+                    tickers,
+                    Freshness::of(&fetched, ctx.binance.now()),
+                )
             }
         };
         Ok(Reply::new(TickerOutput {

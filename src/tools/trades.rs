@@ -123,14 +123,14 @@ and time span. Default limit 100, max 1000.";
                 .value
                 .iter()
                 .map(|t| TradeRow::new(t.id, t.price, t.qty, t.time, t.is_buyer_maker));
-            (rows.collect(), Freshness::of(&fetched))
+            (rows.collect(), Freshness::of(&fetched, ctx.binance.now()))
         } else {
             let fetched = ctx.binance.trades(&symbol, Some(limit)).await?;
             let rows = fetched
                 .value
                 .iter()
                 .map(|t| TradeRow::new(t.id, t.price, t.qty, t.time, t.is_buyer_maker));
-            (rows.collect(), Freshness::of(&fetched))
+            (rows.collect(), Freshness::of(&fetched, ctx.binance.now()))
         };
         Ok(Reply::new(TradesOutput {
             symbol: symbol.to_string(),

@@ -12,6 +12,7 @@ use std::sync::{Arc, Once};
 use std::time::{Duration, Instant, SystemTime};
 
 use clap::Parser;
+use crypto_mcp::binance::{BinanceClient, ManualClock};
 use crypto_mcp::config::Config;
 use crypto_mcp::oauth::store::StoreLimits;
 use crypto_mcp::oauth::{self as auth, OAuth, OAuthArgs};
@@ -55,6 +56,7 @@ pub struct Options {
     limits: StoreLimits,
     clock: Option<TestClock>,
     no_public_url: bool,
+    binance_clock: Option<Arc<ManualClock>>,
 }
 
 impl Options {
@@ -108,6 +110,13 @@ impl Options {
     /// An OAuth store that holds at most `limits`.
     pub fn limits(mut self, limits: StoreLimits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// The Binance client reads this clock instead of the system's: the
+    /// fake's hours are then as recent as it says (the last one open).
+    pub fn binance_clock(mut self, clock: Arc<ManualClock>) -> Self {
+        self.binance_clock = Some(clock);
         self
     }
 
@@ -216,7 +225,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         let clock = clock.clone();
         Arc::new(move || instant_now + clock.offset())
     };
-    let binance_client = config.binance_client().expect("binance client");
+    let mut binance_config = config.binance_config();
+    if let Some(clock) = options.binance_clock.clone() {
+        binance_config.clock = clock;
+    }
+    let binance_client = BinanceClient::new(binance_config).expect("binance client");
     let catalog = crypto_mcp::catalog(
         &binance_client,
         oauth.as_ref(),

@@ -265,12 +265,14 @@ async fn output_shape_is_pinned() {
     assert_eq!(
         keys,
         [
+            "cached",
             "candles",
             "data_age_ms",
             "first_open_time",
             "gaps",
             "indicators",
             "interval",
+            "last_candle_closed",
             "last_close",
             "last_open_time",
             "market",

@@ -818,7 +818,7 @@ async fn cached_results_report_their_age_and_live_klines_expire_fast() {
         .await
         .unwrap();
     assert!(again.cached);
-    assert_eq!(again.age, Duration::from_millis(1_500));
+    assert_eq!(again.age(app.client.now()), Duration::from_millis(1_500));
     assert_eq!(*again.value, first);
     assert_eq!(app.fake.calls(KLINES), 1);
 
@@ -830,7 +830,7 @@ async fn cached_results_report_their_age_and_live_klines_expire_fast() {
         .await
         .unwrap();
     assert!(!refreshed.cached);
-    assert_eq!(refreshed.age, Duration::ZERO);
+    assert_eq!(refreshed.age(app.client.now()), Duration::ZERO);
     assert_eq!(app.fake.calls(KLINES), 2);
 }
 
@@ -849,7 +849,7 @@ async fn closed_range_klines_are_kept_long() {
         .klines(&sym("BTCUSDT"), Interval::Hour1, closed, None)
         .await
         .unwrap();
-    assert!(later.cached && later.age == Duration::from_secs(14 * 60));
+    assert!(later.cached && later.age(app.client.now()) == Duration::from_secs(14 * 60));
     assert_eq!(app.fake.calls(KLINES), 1);
     app.clock.advance(Duration::from_secs(2 * 60));
     btc_klines(&app, closed).await.unwrap();
