@@ -167,7 +167,12 @@ fn render(view: &View<'_>) -> Markup {
                                 }
                             }
                             dt { "Claude Code" }
-                            dd { code { "claude mcp add --transport http " (name) " " (url) } }
+                            dd {
+                                code { "claude mcp add --transport http " (name) " " (url) }
+                                @if view.sign_in != SignIn::Off {
+                                    ", then " code { "/mcp" } " in Claude Code to sign in."
+                                }
+                            }
                             dt { "MCP Inspector" }
                             dd {
                                 code { "npx @modelcontextprotocol/inspector" }
@@ -200,8 +205,9 @@ fn render(view: &View<'_>) -> Markup {
                     }
                     footer {
                         "Protocol versions " (ProtocolVersion::all_as_str().join(", "))
-                        ". Programs that GET this URL get JSON; health checks use "
-                        code { "/healthz" } "."
+                        ". Programs that GET this URL get JSON"
+                        @if view.sign_in != SignIn::Off { " (with a token)" }
+                        "; health checks use " code { "/healthz" } "."
                     }
                 }
             }
