@@ -260,8 +260,9 @@ try {
   state = await waitFor("the error", (d) => d.state === "error");
   const errorText = await app.locator("#message").textContent();
   check(failed.isError && errorText === failed.content[0].text, "a tool error is shown in the view", errorText);
-  const empty = await call("binance_klines", { symbol: "BTCUSDT", interval: "15m" });
-  await start("binance_klines", { symbol: "BTCUSDT", interval: "15m" }, empty);
+  // The fake has no monthly candles (it derives 1m to 1w from its hours).
+  const empty = await call("binance_klines", { symbol: "BTCUSDT", interval: "1M" });
+  await start("binance_klines", { symbol: "BTCUSDT", interval: "1M" }, empty);
   state = await waitFor("too few candles", (d) => d.state === "too-few");
   check((await app.locator("#message").textContent()).includes("too few to draw a chart"), "too few candles are explained in the view");
   draws = Number(state.draws ?? 0);
