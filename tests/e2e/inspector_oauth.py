@@ -12,24 +12,10 @@ import os
 import re
 import subprocess
 import sys
-from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 import httpx2
-
-
-class FormParser(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.action = None
-        self.fields = {}
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form" and self.action is None:
-            self.action = a.get("action", "")
-        if tag == "input" and a.get("name") and a.get("type") in ("hidden", None, "text"):
-            self.fields[a["name"]] = a.get("value", "")
+from signin_form import FormParser
 
 
 def main() -> int:

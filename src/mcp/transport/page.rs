@@ -22,6 +22,7 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::html;
 use crate::mcp::catalog::ToolCard;
 use crate::mcp::server;
 use crate::mcp::state::McpState;
@@ -56,15 +57,7 @@ pub fn page(state: &McpState, headers: &HeaderMap) -> Response {
     let mut response = Html(render(&view).into_string()).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_SECURITY_POLICY, CSP.clone());
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    html::harden(headers);
     // The URL on the page depends on the Host the browser used.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     headers.insert(header::VARY, HeaderValue::from_static("Accept"));

@@ -148,16 +148,7 @@ async fn resources_of_another_loopback_origin_are_refused() {
     assert_eq!(query_of(location)["error"], "invalid_target");
 
     let q = s.obtain_code(&client_id, &p).await;
-    let r = s
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &q["code"]),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &p.verifier),
-            ("client_id", &client_id),
-            ("resource", &other),
-        ])
-        .await;
+    let r = s.exchange_for(&client_id, &q["code"], &p, &other).await;
     let (status, error, _) = error_of(r).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(error, "invalid_target");
