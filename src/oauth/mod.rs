@@ -165,12 +165,11 @@ impl OAuth {
                  use this only on loopback"
             )),
             PublicBase::Fixed(_) => {}
-            PublicBase::Local(_) => startup.warnings.push(
-                "PUBLIC_URL is not set: sign-in works through loopback URLs only \
-                 (http://localhost:PORT, http://127.0.0.1:PORT); set PUBLIC_URL to the https \
-                 address people use before exposing the server"
-                    .to_owned(),
-            ),
+            PublicBase::Local(url) => startup.warnings.push(format!(
+                "PUBLIC_URL is not set: sign-in works through loopback URLs only ({url}/mcp, \
+                 or 127.0.0.1 and [::1] on the same port); set PUBLIC_URL to the https address \
+                 people use before exposing the server"
+            )),
         }
         let memory = Arc::new(MemoryStore::new(limits));
         let now = unix(&clock);
