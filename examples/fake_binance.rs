@@ -7,7 +7,10 @@
 //! each) with 429s, as Binance does, and advertises it in `exchangeInfo`.
 //! SPEC is one of `429[:secs]`, `418[:secs]`, `451`, `500`, `slow:MS`,
 //! `hang`, `malformed`, `truncated`, `flood:ROWS`; with `--fault-path` it
-//! applies to that path only. Point the server at it with
+//! applies to that path only. `429:5` (or `418:5`) refuses with
+//! `Retry-After: 5` for 5 seconds from the first refused request, then
+//! answers normally, as Binance does; without seconds, and for every other
+//! fault, it lasts until the fake stops. Point the server at it with
 //! `BINANCE_BASE_URL=http://127.0.0.1:9900 BINANCE_FUTURES_BASE_URL=http://127.0.0.1:9900`.
 
 #[path = "../tests/api/fake_binance/mod.rs"]
@@ -76,8 +79,7 @@ async fn main() {
         }
     };
     match (args.fault, args.fault_path) {
-        (Some(fault), Some(path)) => fake.set_path_fault(&path, fault),
-        (Some(fault), None) => fake.set_fault(fault),
+        (Some(fault), path) => fake.set_cli_fault(path.as_deref(), fault),
         (None, Some(_)) => eprintln!("--fault-path without --fault does nothing"),
         (None, None) => {}
     }

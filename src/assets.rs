@@ -91,6 +91,22 @@ pub fn display_name(ticker: &str) -> Option<&'static str> {
         .map(|(_, _, name)| *name)
 }
 
+/// Levenshtein distance over chars, two rows of memory.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        current[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
 /// Where a market trades: spot, or USD-M perpetual futures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Venue {
@@ -119,10 +135,10 @@ impl fmt::Display for QueryError {
         match self {
             Self::TooLong => write!(
                 f,
-                "the query is longer than {MAX_QUERY_CHARS} characters. Search for one coin or pair, e.g. \"bitcoin\" or \"eth usdt\"."
+                "it is longer than {MAX_QUERY_CHARS} characters. Search for one coin or pair, e.g. \"bitcoin\" or \"eth usdt\"."
             ),
             Self::NamesNothing => f.write_str(
-                "the query names no coin or pair. Search for e.g. \"bitcoin\", \"ETHUSDT\" or \"sol perp\".",
+                "it names no coin or pair. Search for e.g. \"bitcoin\", \"ETHUSDT\" or \"sol perp\".",
             ),
         }
     }

@@ -21,7 +21,7 @@ use crate::binance::{
 use crate::oauth::config::Secretish;
 use crate::oauth::{AuthMode, OAuthArgs};
 use crate::shared::{DEFAULT_PREFIX, StorePrefix, StoreUrl};
-use crate::urls::{AppDomain, PublicUrl, UrlError};
+use crate::urls::{AppDomain, PublicBase, PublicUrl, UrlError, is_loopback_host};
 
 /// Browser origins allowed by default: the chat products people connect us
 /// to. Loopback origins (a local Inspector) and the public URL's own origin
@@ -92,7 +92,8 @@ pub struct Config {
     pub port: u16,
 
     /// Externally visible base URL, e.g. https://crypto-mcp.fly.dev
-    /// (default: http://localhost:PORT).
+    /// (default: the loopback address a request used, such as
+    /// http://localhost:PORT or http://127.0.0.1:PORT).
     #[arg(long, env = "PUBLIC_URL")]
     pub public_url: Option<PublicUrl>,
 
@@ -230,8 +231,9 @@ impl Config {
     }
 
     /// The public URL: PUBLIC_URL, else what Render, Railway or Fly.io
-    /// announce, else the local address people type.
-    pub fn public_url(&self) -> PublicUrl {
+    /// announce, else the loopback address each request used (see
+    /// [`PublicBase::Local`]).
+    pub fn public_url(&self) -> PublicBase {
         let platform = || {
             let https = |host: &str| format!("https://{host}").parse::<PublicUrl>().ok();
             self.render_external_url
@@ -243,10 +245,10 @@ impl Config {
                         .and_then(|app| https(&format!("{app}.fly.dev")))
                 })
         };
-        self.public_url
-            .clone()
-            .or_else(platform)
-            .unwrap_or_else(|| PublicUrl::localhost(self.port))
+        match self.public_url.clone().or_else(platform) {
+            Some(url) => PublicBase::Fixed(url),
+            None => PublicBase::Local(PublicUrl::localhost(self.port)),
+        }
     }
 
     /// The store: `--store`, else `REDIS_URL`, else memory. Parsed here and
@@ -276,22 +278,27 @@ impl Config {
 
     /// The Binance client, configured from the `--binance-*` flags.
     pub fn binance_client(&self) -> Result<BinanceClient, ConfigError> {
+        BinanceClient::new(self.binance_config()).map_err(ConfigError::Binance)
+    }
+
+    /// What the `--binance-*` flags say, for [`Config::binance_client`] (or
+    /// a test that brings its own clock).
+    pub fn binance_config(&self) -> BinanceConfig {
         let request_timeout = Duration::from_millis(self.binance_timeout_ms);
-        BinanceClient::new(BinanceConfig {
+        BinanceConfig {
             spot_base_urls: parse_base_urls(&self.binance_base_url),
             futures_base_url: self.binance_futures_base_url.trim().to_owned(),
             request_timeout,
             attempt_timeout: (request_timeout / 2).min(MAX_ATTEMPT_TIMEOUT),
             ..BinanceConfig::default()
-        })
-        .map_err(ConfigError::Binance)
+        }
     }
 }
 
 /// What the server needs from [`Config`], resolved once at startup.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub public_url: PublicUrl,
+    pub public_url: PublicBase,
     pub origins: OriginPolicy,
     pub hosts: HostPolicy,
     /// See `--anonymous-discovery` and [`crate::mcp::auth`].
@@ -308,8 +315,8 @@ impl Settings {
     pub fn from_config(config: &Config) -> Self {
         let public_url = config.public_url();
         Self {
-            origins: OriginPolicy::new(&public_url, &config.allowed_origins),
-            hosts: HostPolicy::new(&public_url, &config.allowed_hosts),
+            origins: OriginPolicy::new(public_url.configured(), &config.allowed_origins),
+            hosts: HostPolicy::new(public_url.configured(), &config.allowed_hosts),
             anonymous_discovery: config.anonymous_discovery,
             max_streams: config.max_streams,
             app_domain: config.app_domain.clone(),
@@ -511,14 +518,6 @@ impl HostPolicy {
     }
 }
 
-fn is_loopback_host(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 fn origin_is_loopback(origin: &str) -> bool {
     let Some(rest) = origin
         .strip_prefix("http://")
@@ -541,7 +540,10 @@ mod tests {
     #[test]
     fn defaults_give_a_local_public_url() {
         let config = parse(&["--port", "9000"]).expect("defaults parse");
-        assert_eq!(config.public_url().to_string(), "http://localhost:9000");
+        assert_eq!(
+            config.public_url(),
+            PublicBase::Local(PublicUrl::localhost(9000))
+        );
         assert_eq!(config.allowed_origins.len(), 4);
         assert_eq!(config.auth, AuthMode::Oauth);
     }
@@ -549,7 +551,10 @@ mod tests {
     #[test]
     fn platforms_announce_the_public_url() {
         let fly = parse(&["--fly-app-name", "my-mcp"]).expect("parses");
-        assert_eq!(fly.public_url().to_string(), "https://my-mcp.fly.dev");
+        assert_eq!(
+            fly.public_url(),
+            PublicBase::Fixed("https://my-mcp.fly.dev".parse().expect("valid"))
+        );
         let railway = parse(&[
             "--railway-public-domain",
             "x.up.railway.app",
@@ -557,7 +562,10 @@ mod tests {
             "y",
         ])
         .expect("parses");
-        assert_eq!(railway.public_url().to_string(), "https://x.up.railway.app");
+        assert_eq!(
+            railway.public_url().configured().to_string(),
+            "https://x.up.railway.app"
+        );
         let explicit = parse(&[
             "--public-url",
             "https://mcp.example.com",
@@ -565,7 +573,10 @@ mod tests {
             "y",
         ])
         .expect("parses");
-        assert_eq!(explicit.public_url().to_string(), "https://mcp.example.com");
+        assert_eq!(
+            explicit.public_url().configured().to_string(),
+            "https://mcp.example.com"
+        );
     }
 
     #[test]

@@ -1,5 +1,22 @@
-//! Escaping text for HTML: the one escaper behind every page we write (the
-//! endpoint's description, the sign-in and consent pages).
+//! Escaping text for HTML (the sign-in and consent pages; the page for
+//! people is a `maud` template, which escapes by construction), and the
+//! headers every page we serve carries.
+
+use axum::http::{HeaderMap, HeaderValue, header};
+
+/// What every page of ours sends besides its own CSP: it is never framed,
+/// never sniffed as another type, and sends no referrer onwards.
+pub fn harden(headers: &mut HeaderMap) {
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+}
 
 /// Escapes text for HTML element content and quoted attribute values.
 /// Control characters become U+FFFD: none belongs in a page, and a stray

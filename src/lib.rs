@@ -15,11 +15,13 @@
 //!   (public URL, `Host`/`Origin` policies, limits).
 //! - [`state`]: [`AppState`], each layer's own state for the router.
 //! - [`mcp`]: the MCP endpoint. [`mcp::transport`] takes HTTP in and out
-//!   (POST, batches, GET streams, DELETE, the description page);
-//!   [`mcp::method`] decodes a request once; [`mcp::server`] serves each
-//!   method; [`mcp::error`] is its one error type and [`mcp::jsonrpc`] the
-//!   wire text; [`mcp::tool`] is the tool framework and [`mcp::catalog`]
-//!   what we offer; [`mcp::session`], [`mcp::era`] and [`mcp::version`]
+//!   (POST, batches, GET streams, DELETE, the page for people and the
+//!   description for programs); [`mcp::method`] decodes a request once;
+//!   [`mcp::server`] serves each method; [`mcp::error`] is its one error
+//!   type and [`mcp::jsonrpc`] the wire text; [`mcp::tool`] is the tool
+//!   framework ([`mcp::arguments`] explains bad arguments from the schema,
+//!   [`mcp::schema`] keeps schemas portable) and [`mcp::catalog`] what we
+//!   offer; [`mcp::session`], [`mcp::era`] and [`mcp::version`]
 //!   say who is asking; [`mcp::guard`] and [`mcp::auth`] stand in front.
 //! - [`tools`]: the tools, one file per family, listed in `registry()`.
 //! - [`market`]: the market prompts, resources and completions.
@@ -30,8 +32,10 @@
 //! - [`apps`]: the MCP Apps chart view and the series it draws from.
 //! - [`assets`]: asset names and the one symbol query matcher.
 //! - [`listener`]: the accept loop (per-phase timeouts, connection cap).
-//! - [`urls`]: the public URL and the app domain, parsed once (a leaf).
-//! - [`html`]: the one HTML escaper; [`telemetry`]: logging.
+//! - [`urls`]: the public URL (fixed, or following the loopback address a
+//!   request used) and the app domain, parsed once (a leaf).
+//! - [`html`]: the HTML escaper of the sign-in pages (the page for people
+//!   is a `maud` template, escaped by construction); [`telemetry`]: logging.
 //! - `conformance` (feature `conformance`): the official suite's fixtures.
 //!
 //! # A request's way through
@@ -41,8 +45,8 @@
 //! (bearer token), reaches [`mcp::transport::post::handle`], which reads the
 //! body, decodes the call ([`mcp::method::Call::decode`]) and places it in
 //! its era ([`mcp::transport::prepare`]); [`mcp::server::dispatch`] finds
-//! the tool in the catalog and [`mcp::tool`] decodes its arguments and runs
-//! it inside a panic guard; [`mcp::jsonrpc::answer`] writes the response, as
+//! the tool in the catalog and [`mcp::tool`] decodes its arguments
+//! ([`mcp::arguments`]) and runs it inside a panic guard; [`mcp::jsonrpc::answer`] writes the response, as
 //! JSON or as the last event of an SSE stream. `/authorize`, `/token` and
 //! the other OAuth routes go from the layers straight to [`oauth`].
 //!

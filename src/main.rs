@@ -9,6 +9,7 @@ use crypto_mcp::oauth::store::{RedisStore, StoreLimits};
 use crypto_mcp::oauth::{self, AuthMode, OAuth};
 use crypto_mcp::shared::StoreUrl;
 use crypto_mcp::shared::redis::Redis;
+use crypto_mcp::urls::PublicBase;
 use crypto_mcp::{AppState, Settings, telemetry};
 use tokio::net::TcpListener;
 
@@ -127,7 +128,11 @@ async fn main() -> ExitCode {
             }
         }
     };
-    let public_url = settings.public_url.clone();
+    let public_url = settings.public_url.configured().clone();
+    let also = match settings.public_url {
+        PublicBase::Fixed(_) => "",
+        PublicBase::Local(_) => " (or through any other loopback address)",
+    };
     let catalog = crypto_mcp::catalog(&binance, oauth.as_ref(), settings.app_domain.as_ref());
     let sessions = match &redis {
         Some(redis) => SessionStore::shared(redis.clone()),
@@ -141,7 +146,7 @@ async fn main() -> ExitCode {
         system_clock(),
         sessions,
     );
-    tracing::info!(%addr, %public_url, %store, "crypto-mcp listening; MCP endpoint at {public_url}/mcp");
+    tracing::info!(%addr, %public_url, %store, "crypto-mcp listening; MCP endpoint at {public_url}/mcp{also}");
     let served = crypto_mcp::serve(listener, state, shutdown_signal()).await;
     // The last changes (a token refreshed just before SIGTERM) are still
     // only in memory: write them before exiting.

@@ -2,13 +2,20 @@
 //! edge: its public URL, the base of every URL in discovery documents,
 //! challenges and token audiences, and the chart app's sandbox domain.
 //!
+//! With no public URL configured, the base follows the loopback address a
+//! request used ([`PublicBase::Local`]): clients check that the metadata
+//! names the very URL they were given, and people paste
+//! `http://127.0.0.1:8080/mcp` as often as `http://localhost:8080/mcp`.
+//!
 //! A leaf module: configuration, the MCP layer and the authorization server
 //! all read these types, so they depend on nothing else of ours.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use axum::http::Uri;
+use axum::http::uri::Authority;
+use axum::http::{HeaderMap, Uri, header};
 
 /// An absolute `http(s)://host[:port]` URL with no path, query or fragment:
 /// the base every advertised URL is built from.
@@ -82,6 +89,61 @@ impl FromStr for PublicUrl {
             port: authority.port_u16(),
         })
     }
+}
+
+/// The base URL each request is answered with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicBase {
+    /// Set by `PUBLIC_URL` or announced by the hosting platform: every
+    /// request gets it, whatever its `Host` says.
+    Fixed(PublicUrl),
+    /// Nothing configured: a request to a loopback host (`localhost`,
+    /// `127.0.0.1`, `[::1]`, any port) gets the origin it used, over http;
+    /// any other host gets this default, `http://localhost:PORT`.
+    Local(PublicUrl),
+}
+
+impl PublicBase {
+    /// The configured URL, or the local default: what the server calls
+    /// itself when no request is in view (logs, error hints, policies).
+    pub fn configured(&self) -> &PublicUrl {
+        match self {
+            Self::Fixed(url) | Self::Local(url) => url,
+        }
+    }
+
+    /// The base for a request with these headers.
+    pub fn for_request(&self, headers: &HeaderMap) -> Cow<'_, PublicUrl> {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        self.for_host(host)
+    }
+
+    /// The base for a request whose `Host` header is `host`.
+    pub fn for_host(&self, host: Option<&str>) -> Cow<'_, PublicUrl> {
+        let Self::Local(default) = self else {
+            return Cow::Borrowed(self.configured());
+        };
+        let loopback = host
+            .and_then(|h| h.trim().parse::<Authority>().ok())
+            .filter(|a| !a.as_str().contains('@') && is_loopback_host(a.host()));
+        match loopback {
+            Some(authority) => Cow::Owned(PublicUrl {
+                scheme: "http".into(),
+                host: authority.host().to_ascii_lowercase(),
+                port: authority.port_u16(),
+            }),
+            None => Cow::Borrowed(default),
+        }
+    }
+}
+
+/// `localhost` or a loopback IP (`127.0.0.0/8`, `::1`, brackets allowed).
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A URL refused as a public URL or origin, with what is wrong with it.
@@ -206,6 +268,32 @@ mod tests {
                 other => panic!("{bad} should be refused, got {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn a_local_base_follows_loopback_hosts_only() {
+        let local = PublicBase::Local(PublicUrl::localhost(8080));
+        for (host, base) in [
+            (Some("127.0.0.1:8080"), "http://127.0.0.1:8080"),
+            (Some("localhost:8080"), "http://localhost:8080"),
+            (Some("LocalHost:9999"), "http://localhost:9999"),
+            (Some("[::1]:8080"), "http://[::1]:8080"),
+            (Some("127.0.0.2"), "http://127.0.0.2"),
+            // Anything else gets the default, as before.
+            (Some("mcp.example.com"), "http://localhost:8080"),
+            (Some("localhost.evil.com:8080"), "http://localhost:8080"),
+            (Some("user@localhost:8080"), "http://localhost:8080"),
+            (Some("0.0.0.0:8080"), "http://localhost:8080"),
+            (Some("not a host"), "http://localhost:8080"),
+            (None, "http://localhost:8080"),
+        ] {
+            assert_eq!(local.for_host(host).to_string(), base, "{host:?}");
+        }
+        let fixed = PublicBase::Fixed("https://mcp.example.com".parse().expect("valid"));
+        assert_eq!(
+            fixed.for_host(Some("127.0.0.1:8080")).to_string(),
+            "https://mcp.example.com"
+        );
     }
 
     #[test]

@@ -108,9 +108,12 @@ impl SpecError {
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid indicator \"{}\": ", self.spec)?;
         match &self.problem {
-            SpecProblem::UnknownIndicator => f.write_str("unknown indicator")?,
+            SpecProblem::UnknownIndicator => write!(f, "\"{}\" is not an indicator", self.spec)?,
+            _ => write!(f, "\"{}\" is not valid: ", self.spec)?,
+        }
+        match &self.problem {
+            SpecProblem::UnknownIndicator => {}
             SpecProblem::ParameterCount { name, expected: 0 } => {
                 write!(f, "{name} takes no parameters")?
             }

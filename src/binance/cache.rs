@@ -22,18 +22,26 @@ use super::error::BinanceError;
 #[derive(Debug)]
 pub struct Fetched<T> {
     pub value: Arc<T>,
-    /// Time since Binance answered; zero for a value fetched by this call.
-    pub age: Duration,
+    /// When Binance answered, on the client's clock.
+    pub fetched_at: Instant,
     /// True when this call made no upstream request (a cache hit, or it
     /// waited for an identical request already in flight).
     pub cached: bool,
+}
+
+impl<T> Fetched<T> {
+    /// Time since Binance answered, at `now`: read when the result is
+    /// written, so a fresh fetch is as old as the work done since.
+    pub fn age(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.fetched_at)
+    }
 }
 
 impl<T> Clone for Fetched<T> {
     fn clone(&self) -> Self {
         Self {
             value: Arc::clone(&self.value),
-            age: self.age,
+            fetched_at: self.fetched_at,
             cached: self.cached,
         }
     }
@@ -100,7 +108,7 @@ impl<T> Cache<T> {
         match result {
             Ok(stored) => Ok(Fetched {
                 value: stored.value,
-                age: clock.now().saturating_duration_since(stored.fetched_at),
+                fetched_at: stored.fetched_at,
                 cached: !fetched_here,
             }),
             Err(error) => {

@@ -104,7 +104,7 @@ impl BinanceClient {
             (Market::UsdM, Some(_)) => {
                 return Err(BinanceError::InvalidParameter {
                     code: None,
-                    msg: "timeZone exists for spot candles only; USD-M candles are always UTC."
+                    msg: "`timeZone` exists for spot candles only (USD-M candles are always UTC): leave it out, or use `market` spot."
                         .to_owned(),
                 });
             }
@@ -123,9 +123,8 @@ impl BinanceClient {
 
     /// The most recent `limit` candles of `series` (1 to
     /// [`MAX_WINDOW_CANDLES`]), fetched in pages of [`PAGE_CANDLES`] as the
-    /// module doc describes. Its age is the newest page's: older pages hold
-    /// closed candles that never change. It counts as cached when every
-    /// page was.
+    /// module doc describes. Its freshness (age, cached) is the newest
+    /// page's: older pages hold closed candles that never change.
     pub async fn candle_window(
         &self,
         series: CandleSeries,
@@ -154,7 +153,6 @@ impl BinanceClient {
         let mut next_cell = newest_cell - 1;
         let mut lowest_cell = oldest_wanted.div_euclid(cell_span);
         let mut merged: Vec<Kline> = newest.value.to_vec();
-        let mut cached = newest.cached;
         let mut pages = 1;
         loop {
             let cells: Vec<i64> = (lowest_cell..=next_cell)
@@ -173,7 +171,6 @@ impl BinanceClient {
             pages += fetched.len();
             let reached_the_start = fetched.last().is_none_or(|oldest| oldest.value.is_empty());
             for page in &fetched {
-                cached &= page.cached;
                 merged.extend(page.value.iter().cloned());
             }
             merged.sort_unstable_by_key(|k| k.open_time);
@@ -192,8 +189,8 @@ impl BinanceClient {
         merged.drain(..excess);
         Ok(Fetched {
             value: merged.into(),
-            age: newest.age,
-            cached,
+            fetched_at: newest.fetched_at,
+            cached: newest.cached,
         })
     }
 }

@@ -27,8 +27,10 @@ use reqwest::StatusCode;
 use super::budget::{Budget, BudgetStatus, CallerKey, Cost};
 use super::cache::{Cache, Fetched};
 use super::clock::{Clock, SystemClock};
-use super::error::{BinanceError, excerpt};
-use super::params::{FUTURES_INTERVALS, SPOT_INTERVALS, Symbol, suggest_symbols};
+use super::error::{AssetName, BinanceError, SpotOnly, excerpt};
+use super::params::{
+    FUTURES_INTERVALS, Listed, SPOT_INTERVALS, Symbol, markets_of, suggest_symbols,
+};
 use super::wire::{Kline, RateLimit};
 use super::{candles, futures, spot};
 
@@ -348,6 +350,16 @@ impl BinanceClient {
         }
     }
 
+    /// The client's clock: freshness and open candles are read against it.
+    pub fn now(&self) -> Instant {
+        self.inner.clock.now()
+    }
+
+    /// The client's clock as Unix milliseconds.
+    pub fn unix_ms(&self) -> i64 {
+        self.inner.clock.unix_ms()
+    }
+
     /// Rate-limit, budget and reachability state of every host, spot then
     /// futures.
     pub fn host_status(&self) -> Vec<HostStatus> {
@@ -650,19 +662,30 @@ impl BinanceClient {
         }
     }
 
-    /// InvalidSymbol naming the requested symbols the exchange does not
-    /// list, with close matches for the first. Without exchange info (it
-    /// failed too) the error still comes, just without suggestions.
+    /// The error for symbols Binance does not know: a name where a symbol
+    /// belongs gets that asset's markets, a spot market asked for as a
+    /// perpetual gets the perpetuals of its base asset, and anything else
+    /// the requested symbols the exchange does not list, with close matches
+    /// for the first. Without exchange info (it failed too) the error still
+    /// comes, just without suggestions.
     async fn invalid_symbol(&self, request: &Request) -> BinanceError {
-        let listed: Option<Vec<String>> = match request.api {
-            // Boxed: exchange info is fetched through this same request path.
-            Api::Spot => Box::pin(self.exchange_info()).await.ok().map(|info| {
+        // Boxed: exchange info is fetched through this same request path.
+        let spot = || async {
+            Box::pin(self.exchange_info()).await.ok().map(|info| {
                 info.value
                     .symbols
                     .iter()
-                    .map(|s| s.symbol.clone())
-                    .collect()
-            }),
+                    .map(|s| Listed {
+                        symbol: s.symbol.clone(),
+                        base: s.base_asset.clone(),
+                        quote: s.quote_asset.clone(),
+                        trading: s.status == "TRADING",
+                    })
+                    .collect::<Vec<_>>()
+            })
+        };
+        let listed = match request.api {
+            Api::Spot => spot().await,
             Api::Futures => Box::pin(self.futures_exchange_info())
                 .await
                 .ok()
@@ -670,7 +693,12 @@ impl BinanceClient {
                     info.value
                         .symbols
                         .iter()
-                        .map(|s| s.symbol.clone())
+                        .map(|s| Listed {
+                            symbol: s.symbol.clone(),
+                            base: s.base_asset.clone(),
+                            quote: s.quote_asset.clone(),
+                            trading: s.contract_type == "PERPETUAL" && s.status == "TRADING",
+                        })
                         .collect()
                 }),
         };
@@ -683,12 +711,33 @@ impl BinanceClient {
         let unknown: Vec<Symbol> = request
             .symbols
             .iter()
-            .filter(|s| !listed.iter().any(|l| l == s.as_str()))
+            .filter(|s| !listed.iter().any(|l| l.symbol == s.as_str()))
             .cloned()
             .collect();
+        if let [only] = unknown.as_slice() {
+            if let Some(asset) = crate::assets::ticker_for_name(only.as_str()) {
+                return BinanceError::NameNotSymbol(Box::new(AssetName {
+                    input: only.to_string(),
+                    asset,
+                    name: crate::assets::display_name(asset).unwrap_or(asset),
+                    markets: markets_of(asset, &listed),
+                    perpetuals: request.api == Api::Futures,
+                }));
+            }
+            if request.api == Api::Futures
+                && let Some(spot) = spot().await
+                && let Some(market) = spot.iter().find(|s| s.symbol == only.as_str())
+            {
+                return BinanceError::NoPerpetual(Box::new(SpotOnly {
+                    symbol: only.to_string(),
+                    base_asset: market.base.clone(),
+                    perpetuals: markets_of(&market.base, &listed),
+                }));
+            }
+        }
         let suggestions = unknown
             .first()
-            .map(|s| suggest_symbols(s.as_str(), listed.iter().map(String::as_str)))
+            .map(|s| suggest_symbols(s.as_str(), listed.iter().map(|l| l.symbol.as_str())))
             .unwrap_or_default();
         let named = if unknown.is_empty() {
             &request.symbols

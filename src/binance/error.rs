@@ -18,6 +18,10 @@ pub enum BinanceError {
         symbol: String,
         suggestions: Vec<String>,
     },
+    /// A coin's name or ticker where a symbol belongs (`bitcoin`, `BTC`).
+    NameNotSymbol(Box<AssetName>),
+    /// A spot market asked for as a USD-M perpetual it does not have.
+    NoPerpetual(Box<SpotOnly>),
     /// Not one of the intervals (or periods) this endpoint accepts (code -1120).
     InvalidInterval {
         interval: String,
@@ -49,6 +53,42 @@ pub enum BinanceError {
 
 impl std::error::Error for BinanceError {}
 
+/// See [`BinanceError::NameNotSymbol`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetName {
+    pub input: String,
+    pub asset: &'static str,
+    pub name: &'static str,
+    /// Listed symbols of the asset, spot or USD-M as the request was.
+    pub markets: Vec<String>,
+    pub perpetuals: bool,
+}
+
+/// See [`BinanceError::NoPerpetual`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpotOnly {
+    pub symbol: String,
+    pub base_asset: String,
+    /// The perpetuals of the same base asset.
+    pub perpetuals: Vec<String>,
+}
+
+impl BinanceError {
+    /// For an argument refused before anything was sent (or an interval
+    /// Binance does not have), the problem alone, to follow the argument's
+    /// name: `"1H" is not a valid interval here. Use one of: …`.
+    pub fn argument_problem(&self) -> Option<String> {
+        match self {
+            Self::InvalidParameter { code: None, msg } => Some(msg.clone()),
+            Self::InvalidInterval { interval, allowed } => Some(format!(
+                "\"{interval}\" is not a valid interval here. Use one of: {allowed} \
+                 (case-sensitive: 1m is one minute, 1M one month)."
+            )),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for BinanceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -70,6 +110,62 @@ impl fmt::Display for BinanceError {
                  Retry with one of these exact symbols.",
                 suggestions.join(", ")
             ),
+            Self::NameNotSymbol(help) => {
+                let AssetName {
+                    input,
+                    asset,
+                    name,
+                    markets,
+                    perpetuals,
+                } = help.as_ref();
+                let kind = if *perpetuals {
+                    "USD-M perpetuals"
+                } else {
+                    "spot markets"
+                };
+                let search = input.to_lowercase();
+                if markets.is_empty() {
+                    write!(
+                        f,
+                        "\"{input}\" names the asset {name} ({asset}), not a trading pair, and {asset} has no \
+                         {kind} on Binance. Call `search` with \"{search}\" to see where it trades."
+                    )
+                } else {
+                    write!(
+                        f,
+                        "\"{input}\" names the asset {name} ({asset}), not a trading pair. Its {kind} \
+                         include {}: retry with one of these exact symbols, or call `search` with \
+                         \"{search}\" to list them all.",
+                        markets.join(", ")
+                    )
+                }
+            }
+            Self::NoPerpetual(spot) if spot.perpetuals.is_empty() => write!(
+                f,
+                "\"{symbol}\" is a Binance spot market but has no USD-M perpetual, and {base} has \
+                 none at all. Use the spot tools (binance_klines, binance_ticker, technical_analysis) \
+                 for {symbol}.",
+                symbol = spot.symbol,
+                base = spot.base_asset,
+            ),
+            Self::NoPerpetual(spot) => {
+                let SpotOnly {
+                    symbol,
+                    base_asset,
+                    perpetuals,
+                } = spot.as_ref();
+                let (these, them) = match perpetuals.len() {
+                    1 => ("The perpetual of", "it"),
+                    _ => ("The perpetuals of", "one of them"),
+                };
+                write!(
+                    f,
+                    "\"{symbol}\" is a Binance spot market but has no USD-M perpetual. {these} \
+                     {base_asset}: {}. Retry with {them}, or use the spot tools (binance_klines, \
+                     binance_ticker) for {symbol}.",
+                    perpetuals.join(", ")
+                )
+            }
             Self::InvalidInterval { interval, allowed } => write!(
                 f,
                 "\"{interval}\" is not a valid interval here. Use one of: {allowed} \

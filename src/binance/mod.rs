@@ -62,8 +62,9 @@ pub use client::{
     HostStatus, parse_base_urls,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use error::BinanceError;
+pub use error::{AssetName, BinanceError, SpotOnly};
 pub use futures::LongShort;
 pub use params::{
-    CandleSeries, Interval, Market, Price, Symbol, TimeRange, TimeZone, WindowSize, suggest_symbols,
+    CandleSeries, FUTURES_DATA_PERIODS, Interval, Market, Price, Symbol, TimeRange, TimeZone,
+    WindowSize, suggest_symbols,
 };

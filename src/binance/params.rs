@@ -50,7 +50,7 @@ impl Symbol {
             Err(BinanceError::InvalidParameter {
                 code: None,
                 msg: format!(
-                    "symbol \"{}\" must be 1 to {MAX_SYMBOL_CHARS} letters or digits, like BTCUSDT or ETH-BTC.",
+                    "\"{}\" is not a symbol: use 1 to {MAX_SYMBOL_CHARS} letters or digits, like BTCUSDT or ETH-BTC.",
                     input.chars().take(MAX_SYMBOL_CHARS * 2).collect::<String>()
                 ),
             })
@@ -76,7 +76,7 @@ pub fn suggest_symbols<'a>(wanted: &str, listed: impl Iterator<Item = &'a str>) 
     let max_distance = (wanted.chars().count() / 3).max(2);
     let mut scored: Vec<(usize, &str)> = listed
         .filter_map(|candidate| {
-            let distance = edit_distance(&wanted, candidate);
+            let distance = crate::assets::edit_distance(&wanted, candidate);
             let related = candidate.starts_with(wanted.as_str()) || wanted.starts_with(candidate);
             (distance <= max_distance || related).then_some((distance, candidate))
         })
@@ -89,20 +89,37 @@ pub fn suggest_symbols<'a>(wanted: &str, listed: impl Iterator<Item = &'a str>) 
         .collect()
 }
 
-/// Levenshtein distance over chars, two rows of memory.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        current[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
+/// A listed market, as the symbol errors need it.
+pub(crate) struct Listed {
+    pub symbol: String,
+    pub base: String,
+    pub quote: String,
+    /// Trading now (not halted, not delisted).
+    pub trading: bool,
+}
+
+/// Quotes people look for first, in this order.
+const COMMON_QUOTES: [&str; 8] = ["USDT", "USDC", "FDUSD", "BTC", "ETH", "BNB", "EUR", "TRY"];
+
+/// Up to [`MAX_SUGGESTIONS`] markets whose base is `asset`, the common
+/// quotes first.
+pub(crate) fn markets_of(asset: &str, listed: &[Listed]) -> Vec<String> {
+    let rank = |quote: &str| {
+        COMMON_QUOTES
+            .iter()
+            .position(|q| *q == quote)
+            .unwrap_or(COMMON_QUOTES.len())
+    };
+    let mut markets: Vec<&Listed> = listed
+        .iter()
+        .filter(|l| l.trading && l.base == asset)
+        .collect();
+    markets.sort_by(|a, b| (rank(&a.quote), &a.symbol).cmp(&(rank(&b.quote), &b.symbol)));
+    markets
+        .into_iter()
+        .take(MAX_SUGGESTIONS)
+        .map(|l| l.symbol.clone())
+        .collect()
 }
 
 /// A kline interval. Binance spells them case-sensitively (`1m` is a minute,
@@ -132,7 +149,7 @@ pub(crate) const SPOT_INTERVALS: &str =
 pub(crate) const FUTURES_INTERVALS: &str =
     "1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M";
 /// The `period`s of every `/futures/data` statistics endpoint.
-pub(crate) const FUTURES_DATA_PERIODS: &str = "5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h, 1d";
+pub const FUTURES_DATA_PERIODS: &str = "5m, 15m, 30m, 1h, 2h, 4h, 6h, 12h, 1d";
 
 impl Interval {
     pub const ALL: [Interval; 16] = [
@@ -277,7 +294,7 @@ fn not_one_of(what: &str, input: &str, allowed: &str) -> BinanceError {
     BinanceError::InvalidParameter {
         code: None,
         msg: format!(
-            "{what} \"{}\" must be {allowed}.",
+            "\"{}\" is not a {what}: use {allowed}.",
             input.chars().take(16).collect::<String>()
         ),
     }
@@ -336,7 +353,7 @@ impl CandleSeries {
             return Err(BinanceError::InvalidParameter {
                 code: None,
                 msg: format!(
-                    "price {} exists only for USD-M perpetuals: add market usdm, or use price trade for spot.",
+                    "`price` {} exists only for USD-M perpetuals: add `market` usdm, or use `price` trade for spot.",
                     price.as_str()
                 ),
             });
@@ -414,7 +431,7 @@ impl WindowSize {
         let invalid = || BinanceError::InvalidParameter {
             code: None,
             msg: format!(
-                "window size \"{}\" must be 1m…59m, 1h…23h or 1d…7d (one unit).",
+                "\"{}\" is not a window size: use 1m…59m, 1h…23h or 1d…7d (one unit).",
                 input.chars().take(16).collect::<String>()
             ),
         };
@@ -452,7 +469,7 @@ impl TimeZone {
         let invalid = || BinanceError::InvalidParameter {
             code: None,
             msg: format!(
-                "time zone \"{}\" must be an offset from UTC in [-12:00, +14:00], like 8, -1:00 or 05:45.",
+                "\"{}\" is not a UTC offset in [-12:00, +14:00]: use e.g. 8, -1:00 or 05:45.",
                 input.chars().take(16).collect::<String>()
             ),
         };
@@ -526,7 +543,7 @@ impl TimeRange {
         {
             return Err(BinanceError::InvalidParameter {
                 code: None,
-                msg: format!("start_time {start} is after end_time {end}."),
+                msg: format!("startTime {start} is after endTime {end}."),
             });
         }
         if let Some(start) = self.start_time {

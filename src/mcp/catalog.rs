@@ -170,6 +170,19 @@ impl CatalogBuilder {
 
     pub fn build(self) -> Catalog {
         let mut tools = self.tools.descriptors();
+        let tool_cards = self
+            .tools
+            .iter()
+            .zip(&tools)
+            .map(|(tool, descriptor)| ToolCard {
+                name: tool.name(),
+                title: descriptor["title"]
+                    .as_str()
+                    .unwrap_or(tool.name())
+                    .to_owned(),
+                summary: tool.summary(),
+            })
+            .collect();
         if let Some(scopes) = self.oauth_scopes {
             let schemes = json!([{ "type": "oauth2", "scopes": scopes }]);
             for tool in &mut tools {
@@ -208,6 +221,7 @@ impl CatalogBuilder {
         );
         Catalog {
             tools: self.tools,
+            tool_cards,
             prompts: self.prompts,
             resources: self.resources,
             templates: self.templates,
@@ -219,8 +233,18 @@ impl CatalogBuilder {
     }
 }
 
+/// A tool as people see it on the server's page.
+#[derive(Debug, Clone)]
+pub struct ToolCard {
+    pub name: &'static str,
+    pub title: String,
+    pub summary: Option<&'static str>,
+}
+
 pub struct Catalog {
     pub tools: ToolRegistry,
+    /// The tools in `tools/list` order, for the page.
+    pub tool_cards: Vec<ToolCard>,
     prompts: Vec<Arc<dyn Prompt>>,
     resources: Vec<Arc<dyn Resource>>,
     templates: Vec<Arc<dyn ResourceTemplate>>,

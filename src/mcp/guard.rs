@@ -29,7 +29,7 @@ fn verdict(state: &McpState, headers: &HeaderMap) -> Result<(), McpError> {
     if !state.settings.hosts.allows(host) {
         return Err(McpError::Forbidden(format!(
             "Host header {host:?} is not served here; use {} (or set MCP_ALLOWED_HOSTS)",
-            state.settings.public_url
+            state.settings.public_url.configured()
         )));
     }
     if let Some(origin) = headers.get(header::ORIGIN) {

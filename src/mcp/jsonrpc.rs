@@ -148,8 +148,19 @@ pub fn decode_with_path<T: DeserializeOwned>(json: &str) -> Result<T, DecodeErro
     let mut de = serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(&mut de).map_err(|e| DecodeError {
         path: e.path().to_string(),
-        problem: e.into_inner().to_string(),
+        problem: without_position(e.inner()),
     })
+}
+
+/// serde_json's message without the ` at line L column C` it appends: a
+/// position in JSON the caller may never have seen (a client wrote it).
+pub fn without_position(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    match text.strip_suffix(&suffix) {
+        Some(message) => message.to_owned(),
+        None => text,
+    }
 }
 
 /// A result as JSON text: shared when prebuilt, owned when computed.

@@ -7,11 +7,12 @@
 //! conformance suite keeps it honest.
 //!
 //! Inside, each module uses only those below it: the wire (`version`,
-//! `content`, `error`, `jsonrpc`, `era`, `session`, `notify`), what a request
-//! asks for and what we offer (`method`, `tool`, `catalog`, `state`), the
-//! method handlers (`server`), and at the top the HTTP side (`transport`,
-//! with `guard` and `auth` in front of it).
+//! `content`, `error`, `jsonrpc`, `era`, `session`, `notify`, `schema`),
+//! what a request asks for and what we offer (`method`, `arguments`,
+//! `tool`, `catalog`, `state`), the method handlers (`server`), and at the
+//! top the HTTP side (`transport`, with `guard` and `auth` in front of it).
 
+pub mod arguments;
 pub mod auth;
 pub mod caller;
 pub mod catalog;
@@ -22,6 +23,7 @@ pub mod guard;
 pub mod jsonrpc;
 pub mod method;
 pub mod notify;
+pub mod schema;
 pub mod server;
 pub mod session;
 pub mod state;

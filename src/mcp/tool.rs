@@ -3,7 +3,8 @@
 //!
 //! A tool is a type implementing [`Tool`]: typed arguments and output whose
 //! JSON Schemas (via schemars) become `inputSchema` and `outputSchema`, a
-//! title, a description written for a model, and an async `call`. The
+//! title, a description written for a model, and an async `call`; the
+//! schemas are made portable once ([`super::schema`]). The
 //! framework turns bad arguments into an `isError` result naming the field,
 //! mirrors the structured output as JSON text, and contains panics, so one
 //! failing tool never takes the server down. The tools themselves live in
@@ -22,9 +23,10 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use super::arguments;
 use super::content::Content;
-use super::jsonrpc::decode_with_path;
 use super::notify::Notifier;
+use super::schema::{Direction, portable};
 use super::ui::ToolUi;
 use crate::binance::{BinanceClient, BinanceError, CallerKey};
 
@@ -44,6 +46,9 @@ pub trait Tool: Send + Sync + 'static {
 
     const NAME: &'static str;
     const TITLE: &'static str;
+    /// One line for people, on the server's page; the description is for
+    /// models.
+    const SUMMARY: &'static str;
     const DESCRIPTION: &'static str;
     /// True when results come from the outside world (Binance) rather than
     /// from the arguments alone.
@@ -157,9 +162,14 @@ impl fmt::Display for ToolError {
 
 impl std::error::Error for ToolError {}
 
+/// An argument the Binance client refused before sending anything is an
+/// argument error like any other; everything else is Binance's.
 impl From<BinanceError> for ToolError {
     fn from(error: BinanceError) -> Self {
-        Self::Upstream(error)
+        match error.argument_problem() {
+            Some(problem) => Self::InvalidArguments(problem),
+            None => Self::Upstream(error),
+        }
     }
 }
 
@@ -193,6 +203,11 @@ impl CallToolResult {
 /// with hand-written results implement this directly.
 pub trait DynTool: Send + Sync {
     fn name(&self) -> &'static str;
+    /// The one line people read about the tool on the server's page, if it
+    /// has one worth showing.
+    fn summary(&self) -> Option<&'static str> {
+        None
+    }
     /// The `tools/list` entry.
     fn descriptor(&self) -> Value;
     /// Client capabilities the tool cannot work without.
@@ -206,11 +221,29 @@ pub trait DynTool: Send + Sync {
     ) -> BoxFuture<'a, CallToolResult>;
 }
 
-struct Typed<T>(T);
+/// A typed tool with its `inputSchema`, made once: the descriptor shows it
+/// and argument errors are explained from it.
+struct Typed<T> {
+    tool: T,
+    input_schema: Value,
+}
+
+impl<T: Tool> Typed<T> {
+    fn new(tool: T) -> Self {
+        Self {
+            tool,
+            input_schema: portable(schemars::schema_for!(T::Args).to_value(), Direction::Input),
+        }
+    }
+}
 
 impl<T: Tool> DynTool for Typed<T> {
     fn name(&self) -> &'static str {
         T::NAME
+    }
+
+    fn summary(&self) -> Option<&'static str> {
+        Some(T::SUMMARY)
     }
 
     fn descriptor(&self) -> Value {
@@ -218,8 +251,8 @@ impl<T: Tool> DynTool for Typed<T> {
             "name": T::NAME,
             "title": T::TITLE,
             "description": T::DESCRIPTION,
-            "inputSchema": schemars::schema_for!(T::Args),
-            "outputSchema": output_schema::<T::Output>(),
+            "inputSchema": self.input_schema.clone(),
+            "outputSchema": portable(output_schema::<T::Output>().to_value(), Direction::Output),
             "annotations": {
                 "title": T::TITLE,
                 "readOnlyHint": true,
@@ -243,12 +276,9 @@ impl<T: Tool> DynTool for Typed<T> {
         // odd input (a time zone split inside a multibyte character, say)
         // must not drop the connection either.
         let call = async move {
-            let args = decode_with_path(args.map_or("{}", RawValue::get)).map_err(|problem| {
-                ToolError::InvalidArguments(format!(
-                    "{problem}. See the tool's inputSchema for the expected fields."
-                ))
-            })?;
-            self.0.call(ctx, args).await
+            let args = arguments::decode(args.map(RawValue::get), &self.input_schema)
+                .map_err(ToolError::InvalidArguments)?;
+            self.tool.call(ctx, args).await
         };
         Box::pin(async move {
             let outcome = AssertUnwindSafe(call)
@@ -301,7 +331,7 @@ pub struct ToolRegistry {
 
 impl ToolRegistry {
     pub fn with<T: Tool>(self, tool: T) -> Self {
-        self.with_dyn(Arc::new(Typed(tool)))
+        self.with_dyn(Arc::new(Typed::new(tool)))
     }
 
     pub fn with_dyn(mut self, tool: Arc<dyn DynTool>) -> Self {
@@ -359,6 +389,7 @@ mod tests {
 
         const NAME: &'static str = "probe";
         const TITLE: &'static str = "Probe";
+        const SUMMARY: &'static str = "Fails.";
         const DESCRIPTION: &'static str = "Fails in every way a tool can.";
         const OPEN_WORLD: bool = false;
 
@@ -405,10 +436,9 @@ mod tests {
             "Invalid arguments for probe: mode bad is not a mode"
         );
         let undecodable = call(r#"{"mode":5}"#).await;
-        assert!(
-            text(&undecodable).starts_with("Invalid arguments for probe: `mode`: invalid type"),
-            "{}",
-            text(&undecodable)
+        assert_eq!(
+            text(&undecodable),
+            "Invalid arguments for probe: `mode` must be a string; got the number 5."
         );
         assert_eq!(
             text(&call(r#"{"mode":"missing"}"#).await),

@@ -11,6 +11,7 @@
 //! redirect URI, PKCE challenge or scopes. Pages are budgeted per client IP,
 //! both how many it opens and how many it keeps open.
 
+use super::clients::parse_resource;
 use super::cookies::BROWSER_COOKIE;
 use super::error::{ErrorCode, OAuthError};
 use super::limits::{AUTHORIZE_PER_IP, Budget, Refused};
@@ -18,7 +19,7 @@ use super::page::{self, ConsentPage};
 use super::register::{parse_scope, redirect_matches};
 use super::store::{ClientKind, ClientRec, CodeRec, Consent, PendingAuth, StoreError};
 use super::tokens::{CODE_PREFIX, TokenHash, is_valid_s256_challenge, mint, random_id};
-use super::{CODE_TTL_SECS, DEFAULT_SCOPES, OAuth, PENDING_TTL_SECS};
+use super::{CODE_TTL_SECS, DEFAULT_SCOPES, Issuer, OAuth, PENDING_TTL_SECS};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
@@ -109,7 +110,7 @@ fn redirect_to(redirect_uri: &str, params: &[(&str, &str)], issuer: &str) -> Res
 
 /// An error sent back to the client's redirect URI (RFC 6749 §4.1.2.1).
 pub(crate) fn error_redirect(
-    oauth: &OAuth,
+    issuer: &Issuer,
     redirect_uri: &str,
     state: Option<&str>,
     e: OAuthError,
@@ -118,7 +119,7 @@ pub(crate) fn error_redirect(
     if let Some(s) = state {
         p.push(("state", s));
     }
-    redirect_to(redirect_uri, &p, &oauth.inner.issuer)
+    redirect_to(redirect_uri, &p, issuer.as_str())
 }
 
 fn redirect_display(uri: &str) -> (String, bool, Option<String>) {
@@ -181,6 +182,7 @@ pub(crate) fn render(oauth: &OAuth, r: Render<'_>, status: StatusCode) -> Respon
 
 pub async fn authorize_get(
     State(oauth): State<OAuth>,
+    issuer: Issuer,
     headers: HeaderMap,
     ext: Extensions,
     query: Result<Query<AuthorizeQuery>, QueryRejection>,
@@ -256,7 +258,7 @@ pub async fn authorize_get(
     let state = match q.state.as_deref() {
         Some(s) if s.len() > MAX_STATE_LEN => {
             return error_redirect(
-                &oauth,
+                &issuer,
                 &redirect_uri,
                 None,
                 OAuthError::invalid_request("state is too long"),
@@ -264,7 +266,7 @@ pub async fn authorize_get(
         }
         s => s,
     };
-    let err = |e: OAuthError| error_redirect(&oauth, &redirect_uri, state, e);
+    let err = |e: OAuthError| error_redirect(&issuer, &redirect_uri, state, e);
     match q.response_type.as_deref() {
         Some("code") => {}
         None => return err(OAuthError::invalid_request("response_type is required")),
@@ -299,8 +301,8 @@ pub async fn authorize_get(
             ));
         }
     };
-    let resource = match oauth.parse_resource(q.resource.as_deref()) {
-        Ok(r) => r.unwrap_or_else(|| oauth.inner.resource_mcp.clone()),
+    let resource = match parse_resource(&issuer, q.resource.as_deref()) {
+        Ok(r) => r.unwrap_or_else(|| issuer.resource("/mcp")),
         Err(e) => return err(e),
     };
 
@@ -341,7 +343,7 @@ pub async fn authorize_get(
                     resource: &resource,
                     state,
                 };
-                return issue_code_and_redirect(&oauth, grant, now).await;
+                return issue_code_and_redirect(&oauth, &issuer, grant, now).await;
             }
         }
     }
@@ -431,6 +433,7 @@ struct Approved<'a> {
 /// previous consent, else the default), remember consent, issue the code.
 pub(crate) async fn approve(
     oauth: &OAuth,
+    issuer: &Issuer,
     client: &ClientRec,
     pending: PendingAuth,
     user: &str,
@@ -446,7 +449,7 @@ pub(crate) async fn approve(
         {
             Ok(Some(c)) if !c.scopes.is_empty() => c.scopes,
             Ok(_) => DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
-            Err(e) => return error_redirect(oauth, &pending.redirect_uri, state, e.into()),
+            Err(e) => return error_redirect(issuer, &pending.redirect_uri, state, e.into()),
         },
     };
     let consent = Consent {
@@ -469,10 +472,15 @@ pub(crate) async fn approve(
         resource: &pending.resource,
         state,
     };
-    issue_code_and_redirect(oauth, grant, now).await
+    issue_code_and_redirect(oauth, issuer, grant, now).await
 }
 
-async fn issue_code_and_redirect(oauth: &OAuth, g: Approved<'_>, now: u64) -> Response {
+async fn issue_code_and_redirect(
+    oauth: &OAuth,
+    issuer: &Issuer,
+    g: Approved<'_>,
+    now: u64,
+) -> Response {
     let (code, code_hash) = mint(CODE_PREFIX);
     let rec = CodeRec {
         family: uuid::Uuid::new_v4().to_string(),
@@ -486,12 +494,12 @@ async fn issue_code_and_redirect(oauth: &OAuth, g: Approved<'_>, now: u64) -> Re
         expires_at: now + CODE_TTL_SECS,
     };
     if let Err(e) = oauth.inner.store.issue_code(code_hash, rec).await {
-        return error_redirect(oauth, g.redirect_uri, g.state, e.into());
+        return error_redirect(issuer, g.redirect_uri, g.state, e.into());
     }
     tracing::info!(user = %g.user, client_id = %g.client.client_id, "authorization approved");
     let mut params = vec![("code", code.as_str())];
     if let Some(s) = g.state {
         params.push(("state", s));
     }
-    redirect_to(g.redirect_uri, &params, &oauth.inner.issuer)
+    redirect_to(g.redirect_uri, &params, issuer.as_str())
 }

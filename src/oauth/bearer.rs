@@ -2,7 +2,8 @@
 //!
 //! Every request needs `Authorization: Bearer <token>` whose audience is the
 //! exact resource URL of the path it hits (`PUBLIC_URL` for `/`,
-//! `PUBLIC_URL/mcp` for `/mcp`). Failures are HTTP errors with a
+//! `PUBLIC_URL/mcp` for `/mcp`; without `PUBLIC_URL`, of the loopback origin
+//! it came to, see [`super::issuer`]). Failures are HTTP errors with a
 //! `WWW-Authenticate` challenge pointing at the protected-resource metadata,
 //! never a 200 with a JSON-RPC error, so clients start OAuth discovery.
 //! The check is one SHA-256 and one store lookup (a read-locked hash map in
@@ -10,7 +11,7 @@
 
 use super::error::{Challenge, ErrorCode, OAuthError, Unauthorized};
 use super::tokens::TokenHash;
-use super::{OAuth, SCOPE_TOOLS};
+use super::{Issuer, OAuth, SCOPE_TOOLS};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -45,11 +46,12 @@ impl IntoResponse for Denied {
 }
 
 impl OAuth {
-    /// The refusal of a request to `path`, with the challenge that points at
-    /// the protected-resource metadata; `error` is `None` when the request
-    /// carried no credentials at all.
+    /// The refusal of a request to `path` of `issuer`, with the challenge
+    /// that points at the protected-resource metadata; `error` is `None` when
+    /// the request carried no credentials at all.
     pub fn unauthorized(
         &self,
+        issuer: &Issuer,
         path: &str,
         error: Option<ErrorCode>,
         description: &'static str,
@@ -63,9 +65,11 @@ impl OAuth {
             status,
             error,
             description: description.into(),
-            challenge: Challenge::Bearer(
-                self.challenge(path, error.map(|e| (e.as_str(), description))),
-            ),
+            challenge: Challenge::Bearer(self.challenge(
+                issuer,
+                path,
+                error.map(|e| (e.as_str(), description)),
+            )),
         }
     }
 
@@ -76,8 +80,10 @@ impl OAuth {
         query: Option<&str>,
         path: &str,
     ) -> Result<Authenticated, Denied> {
-        let fail =
-            |error, description| Denied::Unauthorized(self.unauthorized(path, error, description));
+        let issuer = self.issuer_for(headers);
+        let fail = |error, description| {
+            Denied::Unauthorized(self.unauthorized(&issuer, path, error, description))
+        };
         if let Some(q) = query
             && url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token")
         {
@@ -114,7 +120,7 @@ impl OAuth {
             // Never a pass, and not a 401 either: the token may be fine.
             Err(e) => return Err(Denied::Unavailable(e.into())),
         };
-        if *rec.resource != *self.resource_for_path(path) {
+        if *rec.resource != issuer.resource(path) {
             return Err(fail(
                 Some(ErrorCode::InvalidToken),
                 "the access token was issued for another resource",
@@ -166,7 +172,7 @@ mod tests {
     async fn missing_scope_is_403_insufficient_scope() {
         let mut args = super::super::OAuthArgs::new();
         args.users = vec!["u:password-1234".parse().unwrap()];
-        let url = "http://127.0.0.1:1".parse().unwrap();
+        let url = crate::urls::PublicBase::Fixed("http://127.0.0.1:1".parse().unwrap());
         let (oauth, _) = OAuth::new(&args, &url, super::super::system_clock())
             .await
             .unwrap();

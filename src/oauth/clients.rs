@@ -1,15 +1,15 @@
 //! Who the client is, shared by `/authorize`, `/token` and `/revoke`:
 //! resolving a client id (a DCR registration in the store, or a CIMD
 //! document by URL), authenticating the client once per request (before any
-//! grant logic runs), and the canonical form of a `resource` (RFC 8707).
+//! grant logic runs), and the `resource` parameter (RFC 8707).
 
-use super::OAuth;
 use super::cimd::CimdFetcher;
 use super::error::{ErrorCode, OAuthError};
 use super::limits::ClientKey;
 use super::register::MAX_URI_LEN;
 use super::store::{AuthMethod, ClientRec, StoreError};
 use super::tokens::TokenHash;
+use super::{Issuer, OAuth};
 use axum::http::{HeaderMap, header};
 use base64::Engine;
 
@@ -146,33 +146,23 @@ impl OAuth {
         }
         Ok(client)
     }
+}
 
-    /// The canonical form of a `resource` we serve, if it is one of ours.
-    pub(crate) fn canonical_resource(&self, r: &str) -> Option<&str> {
-        let r = r.strip_suffix('/').unwrap_or(r);
-        if r == self.inner.resource_mcp {
-            Some(&self.inner.resource_mcp)
-        } else if r == self.inner.resource_root {
-            Some(&self.inner.resource_root)
-        } else {
-            None
-        }
-    }
-
-    /// An optional `resource` parameter, canonical, or `invalid_target`.
-    pub(crate) fn parse_resource(&self, r: Option<&str>) -> Result<Option<String>, OAuthError> {
-        r.map(|r| {
-            self.canonical_resource(r)
-                .map(str::to_owned)
-                .ok_or_else(|| {
-                    OAuthError::new(
-                        ErrorCode::InvalidTarget,
-                        "resource is not served by this server",
-                    )
-                })
+/// An optional `resource` parameter, canonical, or `invalid_target` when it
+/// is not a resource of the origin the request came to.
+pub(crate) fn parse_resource(
+    issuer: &Issuer,
+    r: Option<&str>,
+) -> Result<Option<String>, OAuthError> {
+    r.map(|r| {
+        issuer.canonical_resource(r).ok_or_else(|| {
+            OAuthError::new(
+                ErrorCode::InvalidTarget,
+                "resource is not served by this server",
+            )
         })
-        .transpose()
-    }
+    })
+    .transpose()
 }
 
 #[cfg(test)]

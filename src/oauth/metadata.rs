@@ -1,12 +1,12 @@
 //! Discovery documents: RFC 9728 protected-resource metadata (one per MCP URL
 //! a user may paste: `PUBLIC_URL` and `PUBLIC_URL/mcp`, each naming itself as
-//! `resource`) and RFC 8414 authorization-server metadata. Only implemented
-//! features are advertised. No `/.well-known/openid-configuration` is served:
+//! `resource`) and RFC 8414 authorization-server metadata, all written for
+//! the origin the request used ([`Issuer`]). Only implemented features are
+//! advertised. No `/.well-known/openid-configuration` is served:
 //! we are not an OpenID provider, and a half-filled one breaks ChatGPT.
 
-use super::{OAuth, SCOPES_SUPPORTED};
+use super::{Issuer, SCOPES_SUPPORTED};
 use axum::Json;
-use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -23,33 +23,32 @@ fn cached(v: Value) -> Response {
     r
 }
 
-pub fn protected_resource_doc(oauth: &OAuth, resource: &str) -> Value {
+pub fn protected_resource_doc(issuer: &Issuer, path: &str) -> Value {
     json!({
-        "resource": resource,
-        "authorization_servers": [oauth.inner.issuer],
+        "resource": issuer.resource(path),
+        "authorization_servers": [issuer.as_str()],
         "scopes_supported": SCOPES_SUPPORTED,
         "bearer_methods_supported": ["header"],
         "resource_name": "crypto-mcp",
     })
 }
 
-pub async fn protected_resource_root(State(oauth): State<OAuth>) -> Response {
-    cached(protected_resource_doc(&oauth, &oauth.inner.resource_root))
+pub async fn protected_resource_root(issuer: Issuer) -> Response {
+    cached(protected_resource_doc(&issuer, "/"))
 }
 
-pub async fn protected_resource_mcp(State(oauth): State<OAuth>) -> Response {
-    cached(protected_resource_doc(&oauth, &oauth.inner.resource_mcp))
+pub async fn protected_resource_mcp(issuer: Issuer) -> Response {
+    cached(protected_resource_doc(&issuer, "/mcp"))
 }
 
-pub fn authorization_server_doc(oauth: &OAuth) -> Value {
-    let iss = &oauth.inner.issuer;
+pub fn authorization_server_doc(issuer: &Issuer) -> Value {
     let auth_methods = ["none", "client_secret_basic", "client_secret_post"];
     json!({
-        "issuer": iss,
-        "authorization_endpoint": format!("{iss}/authorize"),
-        "token_endpoint": format!("{iss}/token"),
-        "registration_endpoint": format!("{iss}/register"),
-        "revocation_endpoint": format!("{iss}/revoke"),
+        "issuer": issuer.as_str(),
+        "authorization_endpoint": issuer.endpoint("/authorize"),
+        "token_endpoint": issuer.endpoint("/token"),
+        "registration_endpoint": issuer.endpoint("/register"),
+        "revocation_endpoint": issuer.endpoint("/revoke"),
         "scopes_supported": SCOPES_SUPPORTED,
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
@@ -62,6 +61,6 @@ pub fn authorization_server_doc(oauth: &OAuth) -> Value {
     })
 }
 
-pub async fn authorization_server(State(oauth): State<OAuth>) -> Response {
-    cached(authorization_server_doc(&oauth))
+pub async fn authorization_server(issuer: Issuer) -> Response {
+    cached(authorization_server_doc(&issuer))
 }

@@ -1,7 +1,7 @@
 //! Embedded OAuth 2.1 authorization server and resource-server guard.
 //!
 //! ChatGPT, Claude and the official SDK clients connect to `PUBLIC_URL/mcp`
-//! (or `PUBLIC_URL`), get `401` with a `WWW-Authenticate` challenge, discover
+//! (or `PUBLIC_URL`; without one, any loopback URL: see [`issuer`]), get `401` with a `WWW-Authenticate` challenge, discover
 //! this server through RFC 9728 / RFC 8414 metadata, register (RFC 7591 DCR),
 //! send the user to `/authorize` (login + consent page, PKCE S256), exchange
 //! the code at `/token`, and call MCP with a bearer token bound to the exact
@@ -17,7 +17,8 @@
 //!   (optionally kept in a state file), or in Redis for several instances
 //!   behind one URL ([`OAuth::with_store`]).
 //!
-//! Layout: `metadata` (discovery), `register` (DCR) and `cimd` (client
+//! Layout: `issuer` (the URLs we name ourselves by), `metadata`
+//! (discovery), `register` (DCR) and `cimd` (client
 //! documents), `clients` (resolving and authenticating a client),
 //! `authorize` (the page) and `signin` (its answer) with `cookies`, `device`
 //! and `users`/`password`, `token` and `revoke`, `bearer` (the resource
@@ -38,6 +39,7 @@ pub mod config;
 pub mod cookies;
 pub mod device;
 pub mod error;
+pub mod issuer;
 pub mod limits;
 pub mod metadata;
 pub mod page;
@@ -62,10 +64,11 @@ use axum::routing::{get, post};
 pub use bearer::{Authenticated, require_bearer};
 pub use config::{AuthMode, OAuthArgs, auth_none_warning};
 pub use error::{ErrorCode, OAuthError, OAuthSetupError};
+pub use issuer::Issuer;
 pub use password::{PasswordError, hash_password, hash_password_from_reader};
 pub use users::Startup;
 
-use crate::urls::PublicUrl;
+use crate::urls::PublicBase;
 use limits::ClientKey;
 use store::{MemoryStore, Store, StoreLimits};
 use users::Users;
@@ -109,11 +112,8 @@ pub struct OAuth {
 }
 
 pub(crate) struct Inner {
-    pub issuer: String,
-    pub resource_root: String,
-    pub resource_mcp: String,
-    pub prm_root_url: String,
-    pub prm_mcp_url: String,
+    /// What the server calls itself; per request, see [`Issuer`].
+    pub base: PublicBase,
     pub store: Arc<dyn Store>,
     /// The same store as `store` when it is the in-memory one, for the
     /// state file and diagnostics.
@@ -135,7 +135,7 @@ pub(crate) struct Inner {
 impl std::fmt::Debug for OAuth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OAuth")
-            .field("issuer", &self.inner.issuer)
+            .field("base", &self.inner.base)
             .finish_non_exhaustive()
     }
 }
@@ -146,7 +146,7 @@ impl OAuth {
     /// password: print it once to stderr.
     pub async fn new(
         args: &OAuthArgs,
-        public_url: &PublicUrl,
+        public_url: &PublicBase,
         clock: Clock,
     ) -> Result<(Self, Startup), OAuthSetupError> {
         Self::with_limits(args, public_url, clock, StoreLimits::default()).await
@@ -155,7 +155,7 @@ impl OAuth {
     /// [`OAuth::new`] with other store caps (tests lower them).
     pub async fn with_limits(
         args: &OAuthArgs,
-        public_url: &PublicUrl,
+        public_url: &PublicBase,
         clock: Clock,
         limits: StoreLimits,
     ) -> Result<(Self, Startup), OAuthSetupError> {
@@ -190,7 +190,7 @@ impl OAuth {
     /// refused, never silently ignored.
     pub async fn with_store(
         args: &OAuthArgs,
-        public_url: &PublicUrl,
+        public_url: &PublicBase,
         clock: Clock,
         store: Arc<dyn Store>,
     ) -> Result<(Self, Startup), OAuthSetupError> {
@@ -202,19 +202,24 @@ impl OAuth {
 
     async fn build(
         args: &OAuthArgs,
-        public_url: &PublicUrl,
+        public_url: &PublicBase,
         clock: Clock,
         store: Arc<dyn Store>,
         memory: Option<Arc<MemoryStore>>,
     ) -> Result<(Self, Startup), OAuthSetupError> {
-        let issuer = public_url.to_string();
         let (users, mut startup) = Users::from_args(args).await?;
-        let secure_cookies = public_url.is_https();
-        if !secure_cookies {
-            startup.warnings.push(format!(
-                "PUBLIC_URL {issuer} is not https: tokens and passwords travel in clear text; \
+        let secure_cookies = public_url.configured().is_https();
+        match public_url {
+            PublicBase::Fixed(url) if !secure_cookies => startup.warnings.push(format!(
+                "PUBLIC_URL {url} is not https: tokens and passwords travel in clear text; \
                  use this only on loopback"
-            ));
+            )),
+            PublicBase::Fixed(_) => {}
+            PublicBase::Local(url) => startup.warnings.push(format!(
+                "PUBLIC_URL is not set: sign-in works through loopback URLs only ({url}/mcp, \
+                 or 127.0.0.1 and [::1] on the same port); set PUBLIC_URL to the https address \
+                 people use before exposing the server"
+            )),
         }
         let client_ip_header = match &args.client_ip_header {
             Some(h) => Some(
@@ -224,11 +229,7 @@ impl OAuth {
             None => None,
         };
         let inner = Arc::new(Inner {
-            resource_root: issuer.clone(),
-            resource_mcp: format!("{issuer}/mcp"),
-            prm_root_url: format!("{issuer}/.well-known/oauth-protected-resource"),
-            prm_mcp_url: format!("{issuer}/.well-known/oauth-protected-resource/mcp"),
-            issuer,
+            base: public_url.clone(),
             store,
             memory,
             users,
@@ -247,25 +248,23 @@ impl OAuth {
         Ok((OAuth { inner }, startup))
     }
 
-    pub fn issuer(&self) -> &str {
-        &self.inner.issuer
-    }
-
     pub fn scopes_supported(&self) -> &[&str] {
         SCOPES_SUPPORTED
     }
 
-    /// The `WWW-Authenticate` value for a resource path ("/" or "/mcp"),
-    /// optionally with an `(error, error_description)`. Also what ChatGPT
-    /// wants in a tool result's `_meta["mcp/www_authenticate"]`.
-    pub fn challenge(&self, resource_path: &str, error: Option<(&str, &str)>) -> String {
-        let prm = if is_mcp_path(resource_path) {
-            &self.inner.prm_mcp_url
-        } else {
-            &self.inner.prm_root_url
-        };
+    /// The `WWW-Authenticate` value for a resource path ("/" or "/mcp") as
+    /// `issuer` serves it, optionally with an `(error, error_description)`.
+    /// Also what ChatGPT wants in a tool result's
+    /// `_meta["mcp/www_authenticate"]`.
+    pub fn challenge(
+        &self,
+        issuer: &Issuer,
+        resource_path: &str,
+        error: Option<(&str, &str)>,
+    ) -> String {
         let mut s = format!(
-            "Bearer resource_metadata=\"{prm}\", scope=\"{}\"",
+            "Bearer resource_metadata=\"{}\", scope=\"{}\"",
+            issuer.resource_metadata(resource_path),
             self.inner.scope_string
         );
         if let Some((err, desc)) = error {
@@ -281,20 +280,12 @@ impl OAuth {
     /// The `_meta["mcp/www_authenticate"]` value for a tool result when a
     /// call arrives without a usable token (ChatGPT wants `error` and
     /// `error_description` in it to show its linking UI).
-    pub fn tool_auth_challenge(&self, resource_path: &str) -> String {
+    pub fn tool_auth_challenge(&self, issuer: &Issuer, resource_path: &str) -> String {
         self.challenge(
+            issuer,
             resource_path,
             Some(("invalid_token", "Sign in to use this tool")),
         )
-    }
-
-    /// The canonical resource (token audience) for a request path.
-    pub fn resource_for_path(&self, path: &str) -> &str {
-        if is_mcp_path(path) {
-            &self.inner.resource_mcp
-        } else {
-            &self.inner.resource_root
-        }
     }
 
     /// Writes the state file now (if configured). The background writer does
@@ -357,10 +348,6 @@ pub(crate) fn unix(clock: &Clock) -> u64 {
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0)
-}
-
-fn is_mcp_path(path: &str) -> bool {
-    path == "/mcp" || path.starts_with("/mcp/")
 }
 
 /// Keeps a header parameter value inside its quotes.

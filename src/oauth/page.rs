@@ -174,15 +174,7 @@ pub fn html(status: StatusCode, body: String, nonce: &str, form_target: Option<&
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    crate::html::harden(h);
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }

@@ -19,7 +19,7 @@ use super::password::HashError;
 use super::store::{ClientRec, PendingAuth, Session};
 use super::tokens::{TokenHash, mint};
 use super::users::{MAX_USERNAME_LEN, SignUp, UserName, VerifyError};
-use super::{OAuth, SESSION_TTL_SECS};
+use super::{Issuer, OAuth, SESSION_TTL_SECS};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::{Extensions, HeaderMap, StatusCode};
@@ -119,6 +119,7 @@ impl Answer<'_> {
 
 pub async fn authorize_post(
     State(oauth): State<OAuth>,
+    issuer: Issuer,
     headers: HeaderMap,
     ext: Extensions,
     form: Result<Form<AuthorizeForm>, FormRejection>,
@@ -177,7 +178,7 @@ pub async fn authorize_post(
                 Err(e) => return unavailable_page(&e),
             };
             return error_redirect(
-                &oauth,
+                &issuer,
                 &p.redirect_uri,
                 p.state.as_deref(),
                 OAuthError::new(ErrorCode::AccessDenied, "the user denied the request"),
@@ -209,7 +210,7 @@ pub async fn authorize_post(
         && let Some(user) = session_user.as_deref()
     {
         return match store.take_pending(request_id, now).await {
-            Ok(Some(pending)) => approve(&oauth, &client, pending, user, now).await,
+            Ok(Some(pending)) => approve(&oauth, &issuer, &client, pending, user, now).await,
             Ok(None) => expired(),
             Err(e) => unavailable_page(&e),
         };
@@ -255,7 +256,7 @@ pub async fn authorize_post(
         Ok(None) => return expired(),
         Err(e) => return unavailable_page(&e),
     };
-    let mut resp = approve(&oauth, &client, pending, user.as_str(), now).await;
+    let mut resp = approve(&oauth, &issuer, &client, pending, user.as_str(), now).await;
     remember_browser(&oauth, &mut resp, &user, now).await;
     resp
 }

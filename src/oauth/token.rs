@@ -9,7 +9,7 @@
 //! with one valid token), and reuse after the window revokes the whole
 //! grant. Responses carry `Cache-Control: no-store`.
 
-use super::clients::{FormCredentials, MAX_CREDENTIAL_LEN};
+use super::clients::{FormCredentials, MAX_CREDENTIAL_LEN, parse_resource};
 use super::error::{ErrorCode, OAuthError, no_store};
 use super::register::parse_scope;
 use super::store::{
@@ -19,7 +19,7 @@ use super::tokens::{
     ACCESS_PREFIX, REFRESH_PREFIX, TokenHash, format_secret, is_valid_pkce_verifier, mint,
     pkce_s256, random_bytes, successor_pad, xor32,
 };
-use super::{OAuth, REFRESH_GRACE_SECS};
+use super::{Issuer, OAuth, REFRESH_GRACE_SECS};
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
 use axum::http::{Extensions, HeaderMap};
@@ -74,12 +74,12 @@ fn credential(value: Option<String>, missing: &'static str) -> Result<String, OA
 }
 
 impl TokenForm {
-    fn parse(self, oauth: &OAuth) -> Result<(FormCredentials, TokenRequest), OAuthError> {
+    fn parse(self, issuer: &Issuer) -> Result<(FormCredentials, TokenRequest), OAuthError> {
         let creds = FormCredentials {
             client_id: self.client_id,
             client_secret: self.client_secret,
         };
-        let resource = oauth.parse_resource(self.resource.as_deref())?;
+        let resource = parse_resource(issuer, self.resource.as_deref())?;
         let request = match self.grant_type.as_deref() {
             Some("authorization_code") => TokenRequest::AuthorizationCode {
                 code: credential(self.code, "code is required")?,
@@ -133,6 +133,7 @@ fn token_response(access: &str, refresh: &str, info: &GrantInfo, expires_in: u64
 
 pub async fn token(
     State(oauth): State<OAuth>,
+    issuer: Issuer,
     headers: HeaderMap,
     ext: Extensions,
     form: Result<Form<TokenForm>, FormRejection>,
@@ -144,7 +145,7 @@ pub async fn token(
         .into_response();
     };
     let result = async {
-        let (creds, request) = f.parse(&oauth)?;
+        let (creds, request) = f.parse(&issuer)?;
         let ip = oauth.client_ip(&headers, &ext);
         let client = oauth.authenticate_client(&headers, creds, &ip).await?;
         let response = match request {

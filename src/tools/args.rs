@@ -5,12 +5,16 @@
 //! Arguments deserialize straight into checked types ([`SymbolArg`],
 //! [`IntervalArg`], [`Limit`], [`TimeArg`], ...), so a bad value fails in
 //! the framework's decoder, whose message names the field
-//! (`` `symbol`: symbol "BTC$" must be ... ``), before any upstream call.
+//! (`` `symbol`: "BTC$" is not a symbol: ... ``), before any upstream call.
+//! Their messages are the problem alone, for the decoder to put after the
+//! argument's name; times in messages are ISO-8601 with the milliseconds
+//! in brackets ([`iso_ms`]).
 //! Times are accepted as Unix milliseconds or ISO-8601 dates and date-times
 //! with an optional UTC offset, parsed by `jiff`.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::Instant;
 
 use jiff::Timestamp;
 use jiff::civil::Time;
@@ -21,7 +25,12 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::binance::{Fetched, Interval, Market, Price, Symbol, TimeZone, WindowSize};
+use crate::binance::{
+    BinanceError, FUTURES_DATA_PERIODS, Fetched, Interval, Market, Price, Symbol, TimeZone,
+    WindowSize,
+};
+use crate::mcp::arguments::quote;
+use crate::mcp::tool::ToolError;
 
 /// Unix ms below this are refused as "probably seconds": 10^11 ms is March
 /// 1973, long before any crypto market, while 10^11 s is far in the future.
@@ -49,9 +58,7 @@ pub struct SymbolArg(pub Symbol);
 impl<'de> Deserialize<'de> for SymbolArg {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = Cow::<str>::deserialize(d)?;
-        Symbol::parse(&text)
-            .map(Self)
-            .map_err(|e| de::Error::custom(plain(&e.to_string())))
+        Symbol::parse(&text).map(Self).map_err(refused)
     }
 }
 
@@ -72,13 +79,13 @@ impl JsonSchema for SymbolArg {
     }
 }
 
-/// Binance's errors for bad arguments start with "Invalid argument: "; inside
-/// the decoder's message, which already says that, the prefix is noise.
-fn plain(message: &str) -> String {
-    message
-        .strip_prefix("Invalid argument: ")
-        .unwrap_or(message)
-        .to_owned()
+/// A value the Binance type refused, as the decoder's problem.
+fn refused<E: de::Error>(error: BinanceError) -> E {
+    E::custom(
+        error
+            .argument_problem()
+            .unwrap_or_else(|| error.to_string()),
+    )
 }
 
 /// A kline interval argument; 1h when absent.
@@ -94,9 +101,7 @@ impl Default for IntervalArg {
 impl<'de> Deserialize<'de> for IntervalArg {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = Cow::<str>::deserialize(d)?;
-        Interval::parse(&text)
-            .map(Self)
-            .map_err(|e| de::Error::custom(e.to_string()))
+        Interval::parse(&text).map(Self).map_err(refused)
     }
 }
 
@@ -114,6 +119,47 @@ impl JsonSchema for IntervalArg {
             "enum": all,
             "default": "1h",
             "description": "Candle length, case-sensitive: 1s, 1m…30m, 1h…12h, 1d, 3d, 1w, 1M (1m is a minute, 1M a month).",
+        })
+    }
+}
+
+/// A `period` of the futures statistics (`5m` … `1d`); 1h when absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeriodArg(pub Interval);
+
+impl Default for PeriodArg {
+    fn default() -> Self {
+        Self(Interval::Hour1)
+    }
+}
+
+impl<'de> Deserialize<'de> for PeriodArg {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = Cow::<str>::deserialize(d)?;
+        Interval::parse_futures_data_period(text.trim())
+            .map(Self)
+            .map_err(|_| {
+                de::Error::custom(format!(
+                    "{} is not a period: use one of {FUTURES_DATA_PERIODS}",
+                    quote(&text)
+                ))
+            })
+    }
+}
+
+impl JsonSchema for PeriodArg {
+    fn inline_schema() -> bool {
+        true
+    }
+    fn schema_name() -> Cow<'static, str> {
+        "Period".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let all: Vec<&str> = FUTURES_DATA_PERIODS.split(", ").collect();
+        json_schema!({
+            "type": "string",
+            "enum": all,
+            "default": "1h",
         })
     }
 }
@@ -140,9 +186,7 @@ pub type PriceArg = NamedArg<Price>;
 impl<'de, T: Named> Deserialize<'de> for NamedArg<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = Cow::<str>::deserialize(d)?;
-        T::parse(&text)
-            .map(Self)
-            .map_err(|e| de::Error::custom(plain(&e.to_string())))
+        T::parse(&text).map(Self).map_err(refused)
     }
 }
 
@@ -272,19 +316,27 @@ impl JsonSchema for TimeArg {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "type": ["integer", "string"],
+            "anyOf": [
+                { "type": "integer", "minimum": MIN_PLAUSIBLE_MS, "description": "Unix milliseconds" },
+                { "type": "string", "minLength": 1, "description": "an ISO-8601 date or time such as 2025-01-31T12:00:00Z" },
+            ],
             "description": "Unix milliseconds (e.g. 1738281600000) or ISO-8601 (2025-01-31, 2025-01-31T00:00Z, 2025-01-31T08:00:00+08:00); UTC when no offset is given.",
         })
     }
 }
 
 fn plausible_ms(ms: i64) -> Result<i64, String> {
-    if ms < MIN_PLAUSIBLE_MS {
-        Err(format!(
-            "{ms} looks like Unix seconds, not milliseconds: multiply by 1000 or use ISO-8601"
-        ))
-    } else {
-        Ok(ms)
+    if ms >= MIN_PLAUSIBLE_MS {
+        return Ok(ms);
+    }
+    match ms.checked_mul(1000).filter(|ms| *ms >= MIN_PLAUSIBLE_MS) {
+        Some(as_ms) => Err(format!(
+            "{ms} looks like Unix seconds ({}), not milliseconds: send {as_ms} or an ISO-8601 time",
+            iso(as_ms)
+        )),
+        None => Err(format!(
+            "{ms} is before 1973 in Unix milliseconds: send Unix milliseconds such as 1738281600000 or an ISO-8601 time"
+        )),
     }
 }
 
@@ -344,6 +396,31 @@ pub fn iso(ms: i64) -> String {
     }
 }
 
+/// `2025-01-31T00:00:00Z [1738281600000]`: a time in a message, readable
+/// and exact.
+pub fn iso_ms(ms: i64) -> String {
+    format!("{} [{ms}]", iso(ms))
+}
+
+/// `startTime` and `endTime` in Unix ms, refused when they are out of
+/// order.
+pub fn time_range(
+    start: Option<TimeArg>,
+    end: Option<TimeArg>,
+) -> Result<(Option<i64>, Option<i64>), ToolError> {
+    let (start, end) = (start.map(|t| t.0), end.map(|t| t.0));
+    if let (Some(start), Some(end)) = (start, end)
+        && start > end
+    {
+        return Err(ToolError::invalid_arguments(format!(
+            "`startTime` {} is after `endTime` {}: swap them, or leave one out.",
+            iso_ms(start),
+            iso_ms(end)
+        )));
+    }
+    Ok((start, end))
+}
+
 /// A `timeZone` argument for klines: `8`, `-1:00`, `05:45`; a number works too.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TimeZoneArg(pub TimeZone);
@@ -351,9 +428,7 @@ pub struct TimeZoneArg(pub TimeZone);
 impl<'de> Deserialize<'de> for TimeZoneArg {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = string_or_number(d)?;
-        TimeZone::parse(&text)
-            .map(Self)
-            .map_err(|e| de::Error::custom(plain(&e.to_string())))
+        TimeZone::parse(&text).map(Self).map_err(refused)
     }
 }
 
@@ -366,7 +441,10 @@ impl JsonSchema for TimeZoneArg {
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
-            "type": ["string", "integer"],
+            "anyOf": [
+                { "type": "string", "minLength": 1, "description": "an offset such as \"-1:00\" or \"05:45\"" },
+                { "type": "integer", "minimum": -12, "maximum": 14, "description": "whole hours from -12 to 14" },
+            ],
             "description": "UTC offset used to bucket daily and longer candles, in [-12:00, +14:00]: 8, \"-1:00\", \"05:45\". Default UTC. startTime/endTime stay UTC.",
         })
     }
@@ -379,9 +457,7 @@ pub struct WindowSizeArg(pub WindowSize);
 impl<'de> Deserialize<'de> for WindowSizeArg {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = Cow::<str>::deserialize(d)?;
-        WindowSize::parse(&text)
-            .map(Self)
-            .map_err(|e| de::Error::custom(plain(&e.to_string())))
+        WindowSize::parse(&text).map(Self).map_err(refused)
     }
 }
 
@@ -421,21 +497,24 @@ fn string_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error>
     d.deserialize_any(Either)
 }
 
-/// How fresh a result is, flattened into every market tool's output.
+/// How fresh a result is, flattened into every market tool's output. The
+/// two agree: a result fetched by this call is `cached: false` and about
+/// as old as the call; an older one came, at least in part, from the cache.
 #[derive(Debug, Clone, Copy, Default, Serialize, JsonSchema)]
 pub struct Freshness {
-    /// Milliseconds since Binance produced this data (0 when fetched by this
-    /// call; the oldest part when several requests were combined).
+    /// Milliseconds since Binance answered for this data, when the result
+    /// was written (the oldest part when several requests were combined).
     pub data_age_ms: u64,
-    /// True when every part came from this server's short-lived cache
-    /// rather than a new Binance request.
+    /// True when some of this data came from this server's short-lived
+    /// cache rather than a Binance request made by this call.
     pub cached: bool,
 }
 
 impl Freshness {
-    pub fn of<T>(fetched: &Fetched<T>) -> Self {
+    /// The freshness of `fetched` at `now` (the Binance client's clock).
+    pub fn of<T>(fetched: &Fetched<T>, now: Instant) -> Self {
         Self {
-            data_age_ms: u64::try_from(fetched.age.as_millis()).unwrap_or(u64::MAX),
+            data_age_ms: u64::try_from(fetched.age(now).as_millis()).unwrap_or(u64::MAX),
             cached: fetched.cached,
         }
     }
@@ -444,7 +523,7 @@ impl Freshness {
     pub fn and(self, other: Self) -> Self {
         Self {
             data_age_ms: self.data_age_ms.max(other.data_age_ms),
-            cached: self.cached && other.cached,
+            cached: self.cached || other.cached,
         }
     }
 }

@@ -36,6 +36,8 @@ impl Tool for Calculate {
 
     const NAME: &'static str = "calculate";
     const TITLE: &'static str = "Calculator";
+    const SUMMARY: &'static str =
+        "Exact decimal arithmetic on an expression: percentages, sizes, ratios.";
     const DESCRIPTION: &'static str = "Evaluate an arithmetic expression exactly and safely. Use it for \
 any arithmetic on market numbers (percentage changes, position sizes, averages, ratios) instead of \
 computing in your head. Decimal input is exact: 0.1+0.2 is 0.3. Supports + - * / % ^ (right-associative), \
@@ -49,7 +51,7 @@ Errors say what is wrong and where (e.g. 'unexpected ')' at position 5').";
         args: CalculateArgs,
     ) -> Result<Reply<CalculateOutput>, ToolError> {
         let number = expr::evaluate(&args.expression).map_err(|error| {
-            ToolError::invalid_arguments(format!("cannot evaluate the expression: {error}."))
+            ToolError::invalid_arguments(format!("`expression` cannot be evaluated: {error}."))
         })?;
         ctx.notifier.log(
             LogLevel::Debug,

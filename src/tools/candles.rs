@@ -12,11 +12,11 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use super::args::{IntervalArg, MarketArg, PriceArg, SymbolArg};
+use super::args::{Freshness, IntervalArg, MarketArg, PriceArg, SymbolArg};
 use super::klines::{Gap, MAX_GAPS_LISTED, find_gaps};
 use crate::analysis::indicators::Bar;
 use crate::binance::wire::Kline;
-use crate::binance::{CandleSeries, Fetched, Interval, Symbol};
+use crate::binance::{BinanceClient, CandleSeries, Fetched, Interval, Symbol};
 use crate::mcp::tool::{ToolContext, ToolError};
 
 /// Which candles a call is about: the parsed `symbol`, `interval`,
@@ -54,6 +54,34 @@ impl Source {
             series: self.series.describe(),
         }
     }
+}
+
+/// How fresh a candle series is, flattened into each candle tool's output:
+/// whether its last candle is final, and the data's age.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+pub struct SeriesFreshness {
+    /// False while the last candle is still forming (its close time is
+    /// after now on the server's clock): its close, high, low and volume
+    /// will still change. True when every candle has closed.
+    pub last_candle_closed: bool,
+    #[serde(flatten)]
+    pub freshness: Freshness,
+}
+
+impl SeriesFreshness {
+    /// The freshness of `klines` now, on the Binance client's clock.
+    pub fn of(klines: &Fetched<Vec<Kline>>, binance: &BinanceClient) -> Self {
+        Self {
+            last_candle_closed: last_closed(&klines.value, binance.unix_ms()),
+            freshness: Freshness::of(klines, binance.now()),
+        }
+    }
+}
+
+/// Whether the last of `klines` has closed by `now_ms` (none is open in an
+/// empty series).
+pub fn last_closed(klines: &[Kline], now_ms: i64) -> bool {
+    klines.last().is_none_or(|k| k.close_time < now_ms)
 }
 
 /// Which series a result holds, flattened into each candle tool's output.
@@ -141,11 +169,6 @@ fn to_f64(value: Decimal) -> f64 {
     value.to_string().parse().unwrap_or(f64::NAN)
 }
 
-/// Milliseconds since Binance answered, for "how old is this" in outputs.
-pub fn age_ms<T>(fetched: &Fetched<T>) -> u64 {
-    u64::try_from(fetched.age.as_millis()).unwrap_or(u64::MAX)
-}
-
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
@@ -191,7 +214,7 @@ mod tests {
         let mark = source(Interval::Hour1, Market::UsdM, Price::Mark).expect("valid");
         assert_eq!(mark.series_fields().series, "USD-M mark prices");
         let error = source(Interval::Hour1, Market::Spot, Price::Mark).expect_err("spot mark");
-        assert!(error.to_string().contains("market usdm"), "{error}");
+        assert!(error.to_string().contains("`market` usdm"), "{error}");
         let error = source(Interval::Second1, Market::UsdM, Price::Trade).expect_err("1s");
         assert!(
             error.to_string().contains("not a valid interval"),

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 
 use super::args::{IntervalArg, Limit, MarketArg, PriceArg, SymbolArg};
-use super::candles::{self, Candles, GapFields, SeriesFields, Source};
+use super::candles::{self, Candles, GapFields, SeriesFields, SeriesFreshness, Source};
 use crate::analysis::chart::{
     self, ChartSpec, DEFAULT_HEIGHT, DEFAULT_WIDTH, MAX_HEIGHT, MAX_WIDTH, MIN_HEIGHT, MIN_WIDTH,
     Overlay, OverlayKind, Pane, Theme,
@@ -136,12 +136,16 @@ pub struct BinanceChartArgs {
     #[serde(default)]
     pub theme: ChartTheme,
     /// Picture width in pixels, 480 to 2400. Default 1200.
-    #[serde(default = "default_width")]
-    pub width: u32,
+    #[serde(default)]
+    pub width: Width,
     /// Picture height in pixels, 320 to 1600. Default 800.
-    #[serde(default = "default_height")]
-    pub height: u32,
+    #[serde(default)]
+    pub height: Height,
 }
+
+// The picture's bounds are u32 for the renderer; every one fits a u16.
+type Width = Limit<{ MIN_WIDTH as u16 }, { MAX_WIDTH as u16 }, { DEFAULT_WIDTH as u16 }>;
+type Height = Limit<{ MIN_HEIGHT as u16 }, { MAX_HEIGHT as u16 }, { DEFAULT_HEIGHT as u16 }>;
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
@@ -149,14 +153,6 @@ pub enum ChartTheme {
     #[default]
     Dark,
     Light,
-}
-
-fn default_width() -> u32 {
-    DEFAULT_WIDTH
-}
-
-fn default_height() -> u32 {
-    DEFAULT_HEIGHT
 }
 
 /// What the picture shows, in words and numbers.
@@ -186,8 +182,8 @@ pub struct BinanceChartOutput {
     pub theme: ChartTheme,
     pub width: u32,
     pub height: u32,
-    /// Milliseconds since Binance produced these candles.
-    pub data_age_ms: u64,
+    #[serde(flatten)]
+    pub freshness: SeriesFreshness,
     #[serde(flatten)]
     pub gaps: GapFields,
 }
@@ -198,6 +194,8 @@ impl Tool for BinanceChart {
 
     const NAME: &'static str = "binance_chart";
     const TITLE: &'static str = "Binance candlestick chart";
+    const SUMMARY: &'static str =
+        "A PNG candlestick chart with volume, overlays and an RSI or MACD pane.";
     const DESCRIPTION: &'static str = "Draw a candlestick chart (PNG image) of a Binance spot market's most \
 recent candles (or with market \"usdm\" its USD-M perpetual's trade, mark, index or premium prices; up to 2000 \
 candles), with volume bars, optional overlays (\"sma:20\", \"ema:50\", \"bbands:20,2\"; default ema:20 \
@@ -214,16 +212,9 @@ indicator values use technical_analysis.";
         let source = Source::new(args.symbol.clone(), args.interval, args.market, args.price)?;
         let overlays = parse_overlays(args.overlays.as_deref())?;
         let pane = parse_pane(args.pane.as_deref())?;
-        if !(MIN_WIDTH..=MAX_WIDTH).contains(&args.width)
-            || !(MIN_HEIGHT..=MAX_HEIGHT).contains(&args.height)
-        {
-            return Err(ToolError::invalid_arguments(format!(
-                "chart size {}x{} is out of range: width {MIN_WIDTH} to {MAX_WIDTH}, height {MIN_HEIGHT} to {MAX_HEIGHT}.",
-                args.width, args.height
-            )));
-        }
         let candles = candles::fetch(ctx, &source, args.limit.0).await?;
-        let summary = summarise(&candles, &overlays, pane, &args);
+        let freshness = SeriesFreshness::of(&candles.klines, &ctx.binance);
+        let summary = summarise(&candles, &overlays, pane, &args, freshness);
         let png = render(&ctx.caller, candles, overlays, pane, &args).await?;
         Ok(Reply {
             value: summary,
@@ -247,20 +238,22 @@ fn parse_overlays(requested: Option<&[String]>) -> Result<Vec<IndicatorSpec>, To
     };
     if requested.len() > chart::MAX_OVERLAYS {
         return Err(ToolError::invalid_arguments(format!(
-            "at most {} overlays fit on a chart, got {}.",
+            "`overlays` must list at most {} lines; got {}.",
             chart::MAX_OVERLAYS,
             requested.len()
         )));
     }
     requested
         .iter()
-        .map(|text| {
-            let spec = IndicatorSpec::parse(text).map_err(|e| ToolError::invalid_arguments(e.to_string()))?;
+        .enumerate()
+        .map(|(i, text)| {
+            let spec = IndicatorSpec::parse(text)
+                .map_err(|e| ToolError::invalid_arguments(format!("`overlays[{i}]`: {e}")))?;
             if spec.is_moving_average() || matches!(spec, IndicatorSpec::Bbands { .. }) {
                 Ok(spec)
             } else {
                 Err(ToolError::invalid_arguments(format!(
-                    "overlay {spec} cannot be drawn over prices: overlays are sma:N, ema:N, wma:N or bbands:N,K (use pane for rsi or macd)."
+                    "`overlays[{i}]`: {spec} cannot be drawn over prices: overlays are sma:N, ema:N, wma:N or bbands:N,K (use `pane` for rsi or macd)."
                 )))
             }
         })
@@ -271,12 +264,12 @@ fn parse_pane(requested: Option<&str>) -> Result<Option<IndicatorSpec>, ToolErro
     let Some(text) = requested.filter(|t| !t.trim().eq_ignore_ascii_case("none")) else {
         return Ok(None);
     };
-    let spec =
-        IndicatorSpec::parse(text).map_err(|e| ToolError::invalid_arguments(e.to_string()))?;
+    let spec = IndicatorSpec::parse(text)
+        .map_err(|e| ToolError::invalid_arguments(format!("`pane`: {e}")))?;
     match spec {
         IndicatorSpec::Rsi(_) | IndicatorSpec::Macd { .. } => Ok(Some(spec)),
         _ => Err(ToolError::invalid_arguments(format!(
-            "pane {spec} is not available: use rsi:N, macd:FAST,SLOW,SIGNAL or none."
+            "`pane` {spec} is not a pane: use rsi:N, macd:FAST,SLOW,SIGNAL or none."
         ))),
     }
 }
@@ -286,6 +279,7 @@ fn summarise(
     overlays: &[IndicatorSpec],
     pane: Option<IndicatorSpec>,
     args: &BinanceChartArgs,
+    freshness: SeriesFreshness,
 ) -> BinanceChartOutput {
     let klines = &candles.klines.value;
     let first = klines.first();
@@ -313,9 +307,9 @@ fn summarise(
         overlays: overlays.iter().map(ToString::to_string).collect(),
         pane: pane.map(|p| p.to_string()),
         theme: args.theme,
-        width: args.width,
-        height: args.height,
-        data_age_ms: candles::age_ms(&candles.klines),
+        width: u32::from(args.width.0),
+        height: u32::from(args.height.0),
+        freshness,
         gaps: GapFields::of(klines, candles.source.interval),
     }
 }
@@ -349,7 +343,7 @@ async fn render(
         ChartTheme::Dark => Theme::Dark,
         ChartTheme::Light => Theme::Light,
     };
-    let (width, height) = (args.width, args.height);
+    let (width, height) = (u32::from(args.width.0), u32::from(args.height.0));
     let job = move || {
         let bars = &candles.bars;
         let spec = ChartSpec {

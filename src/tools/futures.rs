@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::args::{Freshness, Limit, SymbolArg, percent, round};
-use crate::binance::{Interval, TimeRange};
+use super::args::{Freshness, Limit, PeriodArg, SymbolArg, percent, round};
+use crate::binance::TimeRange;
 use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Funding rates are tiny fractions; percent to 6 dp keeps every digit
@@ -31,7 +31,8 @@ pub struct FuturesArgs {
     pub funding_limit: Limit<1, 1000, 9>,
     /// Open-interest history period: 5m, 15m, 30m, 1h (default), 2h, 4h,
     /// 6h, 12h or 1d. Binance keeps only the latest 30 days.
-    pub period: Option<String>,
+    #[serde(default)]
+    pub period: PeriodArg,
     /// Open-interest history points, 1 to 500 (default 24).
     #[serde(default)]
     pub open_interest_limit: Limit<1, 500, 24>,
@@ -93,6 +94,8 @@ impl Tool for Futures {
 
     const NAME: &'static str = "binance_futures";
     const TITLE: &'static str = "Binance perpetual futures context";
+    const SUMMARY: &'static str =
+        "A USD-M perpetual's mark and index price, funding and open interest.";
     const DESCRIPTION: &'static str = "USD-M perpetual futures context for a symbol (e.g. BTCUSDT): mark \
 and index price with the premium, current funding rate (fraction and percent) and next funding time, \
 recent funding history, open interest now (contracts and value) and its history per period (default \
@@ -107,10 +110,7 @@ perpetual give an error with suggestions.";
         args: FuturesArgs,
     ) -> Result<Reply<FuturesOutput>, ToolError> {
         let symbol = args.symbol.0;
-        let period = match args.period.as_deref() {
-            None => Interval::Hour1,
-            Some(p) => Interval::parse_futures_data_period(p.trim())?,
-        };
+        let period = args.period.0;
         let binance = &ctx.binance;
         let (premium, funding, open_interest, history) = tokio::try_join!(
             binance.premium_index(Some(&symbol)),
@@ -122,10 +122,10 @@ perpetual give an error with suggestions.";
                 TimeRange::last(args.open_interest_limit.0)
             ),
         )?;
-        let freshness = Freshness::of(&premium)
-            .and(Freshness::of(&funding))
-            .and(Freshness::of(&open_interest))
-            .and(Freshness::of(&history));
+        let freshness = Freshness::of(&premium, ctx.binance.now())
+            .and(Freshness::of(&funding, ctx.binance.now()))
+            .and(Freshness::of(&open_interest, ctx.binance.now()))
+            .and(Freshness::of(&history, ctx.binance.now()));
         let Some(index) = premium.value.iter().find(|p| p.symbol == symbol.as_str()) else {
             return Err(ToolError::not_found(format!(
                 "Binance returned no mark price for {symbol}. Check that it is a USD-M perpetual with binance_symbols or search \"{symbol} perp\"."

@@ -21,10 +21,10 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use super::args::{
-    Freshness, IntervalArg, Limit, MarketArg, PriceArg, SymbolArg, TimeArg, TimeZoneArg, iso,
-    percent, signed,
+    IntervalArg, Limit, MarketArg, PriceArg, SymbolArg, TimeArg, TimeZoneArg, iso, percent, signed,
+    time_range,
 };
-use super::candles::{SeriesFields, Source};
+use super::candles::{SeriesFields, SeriesFreshness, Source};
 use crate::apps;
 use crate::binance::wire::Kline;
 use crate::binance::{Interval, TimeRange};
@@ -194,7 +194,7 @@ pub struct KlinesOutput {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page: Option<NextPage>,
     #[serde(flatten)]
-    pub freshness: Freshness,
+    pub freshness: SeriesFreshness,
 }
 
 /// A series of [`Candle`]s already serialised; its schema is theirs.
@@ -253,6 +253,8 @@ impl Tool for Klines {
 
     const NAME: &'static str = "binance_klines";
     const TITLE: &'static str = "Binance candles (klines)";
+    const SUMMARY: &'static str =
+        "Candles of a spot pair or its USD-M perpetual, with a summary, stats and gaps.";
     const DESCRIPTION: &'static str = "OHLCV candles for a Binance spot pair, or with market \"usdm\" for its \
 USD-M perpetual: traded prices (price \"trade\", default), or the mark, index or premium-index series (price \
 \"mark\", \"index\", \"premium\"; these carry no volume). Use it for price history, trends, ranges and volume \
@@ -281,11 +283,11 @@ or ISO-8601.";
         // With no time given this is exactly the analysis tools' request, so
         // a chart and a table of the same market show the same candles (and
         // share one cache entry).
-        let range = match (args.start_time, args.end_time) {
+        let range = match time_range(args.start_time, args.end_time)? {
             (None, None) => TimeRange::last(limit),
-            (start, end) => TimeRange {
-                start_time: start.map(|t| t.0),
-                end_time: end.map(|t| t.0),
+            (start_time, end_time) => TimeRange {
+                start_time,
+                end_time,
                 limit: Some(limit),
             },
         };
@@ -333,7 +335,7 @@ or ISO-8601.";
             columns: CANDLE_COLUMNS,
             candles: self.memo.json(&fetched.value)?,
             next_page,
-            freshness: Freshness::of(&fetched),
+            freshness: SeriesFreshness::of(&fetched, &ctx.binance),
         }))
     }
 }

@@ -100,6 +100,8 @@ impl Tool for OrderBook {
 
     const NAME: &'static str = "binance_order_book";
     const TITLE: &'static str = "Binance order book";
+    const SUMMARY: &'static str =
+        "Best bid and ask, spread, and depth within 0.5, 1 and 2 % of the mid.";
     const DESCRIPTION: &'static str = "Order book (market depth) of a Binance spot symbol. Use it for \
 liquidity, spread and slippage questions. Returns best bid and ask, spread (absolute and in basis \
 points), mid price, cumulative bid/ask size and notional within ±0.5%, ±1% and ±2% of the mid (marked \
@@ -132,7 +134,7 @@ incomplete if the book fetched does not reach that far), and the top `limit` lev
             levels_fetched: book.bids.len().max(book.asks.len()),
             bids: book.bids.iter().take(take).map(Level::from).collect(),
             asks: book.asks.iter().take(take).map(Level::from).collect(),
-            freshness: Freshness::of(&fetched),
+            freshness: Freshness::of(&fetched, ctx.binance.now()),
         }))
     }
 }

@@ -16,7 +16,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::ser::SerializeTuple;
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::args::{Freshness, Limit, SymbolArg, iso, percent, round, signed};
+use super::args::{Freshness, Limit, PeriodArg, SymbolArg, iso, percent, round, signed};
 use crate::binance::wire::{Basis, LongShortRatio, OpenInterestHist, TakerVolume};
 use crate::binance::{Interval, LongShort, TimeRange};
 use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
@@ -40,7 +40,8 @@ pub struct PositioningArgs {
     pub symbol: SymbolArg,
     /// Period of each row: 5m, 15m, 30m, 1h (default), 2h, 4h, 6h, 12h or
     /// 1d.
-    pub period: Option<String>,
+    #[serde(default)]
+    pub period: PeriodArg,
     /// Rows, the most recent periods: 1 to 500 (default 30). Binance keeps
     /// only the last 30 days.
     #[serde(default)]
@@ -132,6 +133,10 @@ pub struct PositioningOutput {
     pub columns: [&'static str; 20],
     /// Oldest first.
     pub rows: Vec<Row>,
+    /// False while the last row's period is still running on the server's
+    /// clock (its statistics may still change), as for a candle; true when
+    /// it has ended, or there are no rows.
+    pub last_candle_closed: bool,
     #[serde(flatten)]
     pub freshness: Freshness,
 }
@@ -142,6 +147,8 @@ impl Tool for Positioning {
 
     const NAME: &'static str = "binance_positioning";
     const TITLE: &'static str = "Binance perpetual positioning";
+    const SUMMARY: &'static str =
+        "A perpetual's long/short ratios, taker flow, basis and open interest.";
     const DESCRIPTION: &'static str = "Positioning and sentiment of a Binance USD-M perpetual (e.g. BTCUSDT) \
 per `period` (5m … 1d, default 1h) over the last `limit` periods (default 30, max 500): the long/short \
 account ratio of all traders, the top traders' long/short ratio by accounts and by positions, taker buy \
@@ -157,10 +164,7 @@ describes, it does not predict. Binance keeps only the last 30 days of these.";
         args: PositioningArgs,
     ) -> Result<Reply<PositioningOutput>, ToolError> {
         let symbol = args.symbol.0;
-        let period = match args.period.as_deref() {
-            None => Interval::Hour1,
-            Some(p) => Interval::parse_futures_data_period(p.trim())?,
-        };
+        let period = args.period.0;
         let limit = args.limit.0;
         let range = TimeRange::last(limit);
         let binance = &ctx.binance;
@@ -172,12 +176,12 @@ describes, it does not predict. Binance keeps only the last 30 days of these.";
             binance.basis(&symbol, period, range),
             binance.open_interest_hist(&symbol, period, range),
         )?;
-        let freshness = Freshness::of(&accounts)
-            .and(Freshness::of(&top_accounts))
-            .and(Freshness::of(&top_positions))
-            .and(Freshness::of(&taker))
-            .and(Freshness::of(&basis))
-            .and(Freshness::of(&open_interest));
+        let freshness = Freshness::of(&accounts, ctx.binance.now())
+            .and(Freshness::of(&top_accounts, ctx.binance.now()))
+            .and(Freshness::of(&top_positions, ctx.binance.now()))
+            .and(Freshness::of(&taker, ctx.binance.now()))
+            .and(Freshness::of(&basis, ctx.binance.now()))
+            .and(Freshness::of(&open_interest, ctx.binance.now()));
         let series = Series {
             accounts: &accounts.value,
             top_accounts: &top_accounts.value,
@@ -200,6 +204,10 @@ describes, it does not predict. Binance keeps only the last 30 days of these.";
             summary.push(' ');
             summary.push_str(note);
         }
+        let now_ms = ctx.binance.unix_ms();
+        let last_candle_closed = rows
+            .last()
+            .is_none_or(|row| row.time + period.duration_ms() <= now_ms);
         Ok(Reply::new(PositioningOutput {
             symbol: symbol.to_string(),
             period: period.to_string(),
@@ -208,6 +216,7 @@ describes, it does not predict. Binance keeps only the last 30 days of these.";
             count: rows.len(),
             columns: COLUMNS,
             rows,
+            last_candle_closed,
             freshness,
         }))
     }

@@ -13,11 +13,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::args::{Freshness, iso, percent, signed};
+use super::candles::last_closed;
 use super::klines::{find_gaps, stats, summarise as summarise_klines};
 use super::order_book::{MIN_LEVELS_FETCHED, summarise as summarise_book};
-use crate::assets::{MAX_QUERY_CHARS, Query, Venue, display_name};
+use crate::assets::{Query, Venue, display_name};
 use crate::binance::wire::{ExchangeInfo, FuturesExchangeInfo};
 use crate::binance::{BinanceError, Interval, Symbol, TimeRange};
+use crate::mcp::arguments::quote;
 use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 /// Results per search: enough for every quote market of a major coin
@@ -107,6 +109,8 @@ impl Tool for Search {
 
     const NAME: &'static str = "search";
     const TITLE: &'static str = "Search Binance markets";
+    const SUMMARY: &'static str =
+        "Find markets by coin name, ticker or symbol (bitcoin, sol perp).";
     const DESCRIPTION: &'static str = "Find Binance markets by coin name, ticker or symbol, e.g. \"bitcoin\", \
 \"ether usdt\", \"SOLUSDT\", \"sol perp\" (perp/futures selects USD-M perpetuals, spot selects spot). \
 Returns {\"results\": [{\"id\", \"title\", \"url\"}]}, best match first, at most 10. Every id (spot:BTCUSDT, \
@@ -118,8 +122,9 @@ perp:BTCUSDT) can be passed to `fetch` for a full market snapshot.";
         ctx: &ToolContext,
         args: SearchArgs,
     ) -> Result<Reply<SearchOutput>, ToolError> {
-        let query =
-            Query::parse(&args.query).map_err(|e| ToolError::invalid_arguments(e.to_string()))?;
+        let query = Query::parse(&args.query).map_err(|e| {
+            ToolError::invalid_arguments(format!("`query` {}: {e}", quote(&args.query)))
+        })?;
         let (spot, futures) = tokio::join!(
             async {
                 if query.wants(Venue::Spot) {
@@ -240,6 +245,10 @@ pub struct FetchMetadata {
     pub mark_price: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub funding_rate: Option<Decimal>,
+    /// With the spot candles in `text`: false while the last of them is
+    /// still open on the server's clock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_candle_closed: Option<bool>,
     /// Time the data describes, ISO-8601 UTC.
     pub as_of: String,
     pub source: String,
@@ -265,6 +274,8 @@ impl Tool for Fetch {
 
     const NAME: &'static str = "fetch";
     const TITLE: &'static str = "Fetch a Binance market snapshot";
+    const SUMMARY: &'static str =
+        "A readable snapshot of one market (price, 24h, candles, book, funding) to cite.";
     const DESCRIPTION: &'static str = "Fetch a readable snapshot of one Binance market by its `search` \
 result id (spot:BTCUSDT or perp:BTCUSDT): last price, 24h statistics, a summary of the last 24 hourly \
 candles, order-book summary (spread, depth within ±1%), and perpetual futures context (mark/index, \
@@ -291,10 +302,18 @@ absolute binance.com URL to cite.";
             .ok()
             .and_then(|info| perp_listings(&info.value).find(|l| l.symbol == symbol.as_str()));
         let listing = match market {
-            Venue::Spot => own_listing(spot_info.as_ref().err(), spot_listing.as_ref(), &args.id)?,
-            Venue::Perp => {
-                own_listing(futures_info.as_ref().err(), perp_listing.as_ref(), &args.id)?
-            }
+            Venue::Spot => own_listing(
+                spot_info.as_ref().err(),
+                spot_listing.as_ref(),
+                perp_listing.as_ref(),
+                &args.id,
+            )?,
+            Venue::Perp => own_listing(
+                futures_info.as_ref().err(),
+                perp_listing.as_ref(),
+                spot_listing.as_ref(),
+                &args.id,
+            )?,
         }
         .clone();
 
@@ -332,20 +351,28 @@ absolute binance.com URL to cite.";
     }
 }
 
-/// The listing an id names, or an error saying why it cannot be fetched.
+/// The listing an id names, or an error saying why it cannot be fetched
+/// (and which id would work when the symbol trades on the other venue).
 fn own_listing<'a>(
     info_error: Option<&BinanceError>,
     listing: Option<&'a Listing>,
+    other: Option<&Listing>,
     id: &str,
 ) -> Result<&'a Listing, ToolError> {
     if let Some(error) = info_error {
-        return Err(ToolError::Upstream(error.clone()));
+        return Err(error.clone().into());
     }
     listing.ok_or_else(|| {
-        ToolError::not_found(format!(
-            "\"{}\" is not a trading Binance market. Use `search` to find ids such as spot:BTCUSDT or perp:BTCUSDT.",
-            id.chars().take(MAX_QUERY_CHARS).collect::<String>()
-        ))
+        let id = quote(id);
+        ToolError::not_found(match other {
+            Some(other) => format!(
+                "{id} is not a trading Binance market, but {} is: fetch that id.",
+                other.id()
+            ),
+            None => format!(
+                "{id} is not a trading Binance market. Use `search` to find ids such as spot:BTCUSDT or perp:BTCUSDT."
+            ),
+        })
     })
 }
 
@@ -365,8 +392,8 @@ fn parse_id(id: &str) -> Result<(Venue, Symbol), ToolError> {
 
 fn bad_id(id: &str) -> ToolError {
     ToolError::invalid_arguments(format!(
-        "\"{}\" is not a fetch id. Ids look like spot:BTCUSDT or perp:BTCUSDT; get them from `search`.",
-        id.chars().take(MAX_QUERY_CHARS).collect::<String>()
+        "`id` {} is not a fetch id: ids look like spot:BTCUSDT or perp:BTCUSDT; get them from `search`.",
+        quote(id)
     ))
 }
 
@@ -379,6 +406,7 @@ struct Section {
     mark_price: Option<Decimal>,
     funding_rate: Option<Decimal>,
     as_of: Option<i64>,
+    last_candle_closed: Option<bool>,
     freshness: Freshness,
 }
 
@@ -394,9 +422,9 @@ async fn spot_section(ctx: &ToolContext, symbol: &Symbol) -> Result<Section, Bin
         ),
         ctx.binance.depth(symbol, Some(MIN_LEVELS_FETCHED)),
     )?;
-    let freshness = Freshness::of(&ticker)
-        .and(Freshness::of(&klines))
-        .and(Freshness::of(&book));
+    let freshness = Freshness::of(&ticker, ctx.binance.now())
+        .and(Freshness::of(&klines, ctx.binance.now()))
+        .and(Freshness::of(&book, ctx.binance.now()));
     let mut section = Section {
         freshness,
         ..Section::default()
@@ -422,7 +450,9 @@ async fn spot_section(ctx: &ToolContext, symbol: &Symbol) -> Result<Section, Bin
     }
     let candles = klines.value.as_slice();
     let gaps = find_gaps(candles, Interval::Hour1);
-    section.lines.push(format!(
+    let closed = last_closed(candles, ctx.binance.unix_ms());
+    section.last_candle_closed = Some(closed);
+    let mut line = format!(
         "Recent candles: {}",
         summarise_klines(
             symbol.as_str(),
@@ -431,7 +461,14 @@ async fn spot_section(ctx: &ToolContext, symbol: &Symbol) -> Result<Section, Bin
             stats(candles).as_ref(),
             &gaps
         )
-    ));
+    );
+    if let Some(last) = candles.last().filter(|_| !closed) {
+        line.push_str(&format!(
+            " The last candle is still open (it closes at {}): its close is the latest price.",
+            iso(last.close_time)
+        ));
+    }
+    section.lines.push(line);
     let summary = summarise_book(&book.value, usize::from(MIN_LEVELS_FETCHED));
     if let (Some(bid), Some(ask), Some(spread), Some(bps), Some(mid)) = (
         book.value.bids.first(),
@@ -471,9 +508,9 @@ async fn perp_section(ctx: &ToolContext, symbol: &Symbol) -> Result<Section, Bin
         ctx.binance
             .funding_rate(symbol, TimeRange::last(SNAPSHOT_FUNDING)),
     )?;
-    let freshness = Freshness::of(&premium)
-        .and(Freshness::of(&open_interest))
-        .and(Freshness::of(&funding));
+    let freshness = Freshness::of(&premium, ctx.binance.now())
+        .and(Freshness::of(&open_interest, ctx.binance.now()))
+        .and(Freshness::of(&funding, ctx.binance.now()));
     let mut section = Section {
         freshness,
         ..Section::default()
@@ -536,6 +573,7 @@ impl Document {
         m.mark_price = m.mark_price.or(section.mark_price);
         m.funding_rate = m.funding_rate.or(section.funding_rate);
         m.as_of = m.as_of.or(section.as_of);
+        m.last_candle_closed = m.last_candle_closed.or(section.last_candle_closed);
         m.freshness = if self.any_section {
             m.freshness.and(section.freshness)
         } else {
@@ -569,6 +607,7 @@ impl Document {
                 price_change_percent_24h: m.change_percent,
                 mark_price: m.mark_price,
                 funding_rate: m.funding_rate,
+                last_candle_closed: m.last_candle_closed,
                 as_of,
                 source: "Binance public market data".to_owned(),
                 freshness: m.freshness,

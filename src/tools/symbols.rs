@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::args::{Freshness, Limit};
 use crate::assets::Query;
 use crate::binance::wire::SymbolInfo;
+use crate::mcp::arguments::quote;
 use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
 pub struct Symbols;
@@ -82,6 +83,7 @@ impl Tool for Symbols {
 
     const NAME: &'static str = "binance_symbols";
     const TITLE: &'static str = "Binance symbols and trading rules";
+    const SUMMARY: &'static str = "Spot symbols by name or asset, with their trading rules.";
     const DESCRIPTION: &'static str = "Search Binance spot symbols (exchange info) by text, base asset, \
 quote asset and status. Use it to find the exact symbol for a coin (\"bitcoin\" → BTCUSDT, BTCUSDC, …), \
 to list the markets of an asset, or to read trading rules: tick size (price increment), step size \
@@ -96,10 +98,9 @@ symbols only, 50 results (max 500).";
     ) -> Result<Reply<SymbolsOutput>, ToolError> {
         // No query, or a blank one, lists every symbol the filters allow.
         let query = match args.query.as_deref().map(str::trim) {
-            Some(text) if !text.is_empty() => Some(
-                Query::parse(text)
-                    .map_err(|e| ToolError::invalid_arguments(format!("`query`: {e}")))?,
-            ),
+            Some(text) if !text.is_empty() => Some(Query::parse(text).map_err(|e| {
+                ToolError::invalid_arguments(format!("`query` {}: {e}", quote(text)))
+            })?),
             _ => None,
         };
         let status = args
@@ -142,7 +143,7 @@ symbols only, 50 results (max 500).";
                 .take(limit)
                 .map(|(_, s)| SymbolRow::from(s))
                 .collect(),
-            freshness: Freshness::of(&info),
+            freshness: Freshness::of(&info, ctx.binance.now()),
         }))
     }
 }

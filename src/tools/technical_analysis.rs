@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::args::{IntervalArg, Limit, MarketArg, PriceArg, SymbolArg};
-use super::candles::{self, Candles, GapFields, SeriesFields, Source};
+use super::candles::{self, Candles, GapFields, SeriesFields, SeriesFreshness, Source};
 use crate::analysis::reading::{self, RECENT_WINDOW, round_significant};
 use crate::analysis::spec::{IndicatorSpec, Line};
 use crate::apps::{self, chart_data};
@@ -30,10 +30,10 @@ pub const DEFAULT_LIMIT: u16 = 200;
 /// warm-up, at a bounded cost of six requests.
 pub const MAX_LIMIT: u16 = 5000;
 /// Values listed per indicator line when `points` is omitted.
-pub const DEFAULT_POINTS: usize = 10;
+pub const DEFAULT_POINTS: u16 = 10;
 /// Most values per line: with [`MAX_INDICATORS`] indicators of up to three
 /// lines this stays within a few thousand tokens.
-pub const MAX_POINTS: usize = 50;
+pub const MAX_POINTS: u16 = 50;
 /// Most indicators per call, to keep the result compact.
 pub const MAX_INDICATORS: usize = 12;
 /// Eight significant digits are far inside the 1e-6 agreement with TA-Lib
@@ -77,12 +77,8 @@ pub struct TechnicalAnalysisArgs {
     pub indicators: Option<Vec<String>>,
     /// How many of the latest values to list per indicator line. Default 10,
     /// at most 50.
-    #[serde(default = "default_points")]
-    pub points: usize,
-}
-
-fn default_points() -> usize {
-    DEFAULT_POINTS
+    #[serde(default)]
+    pub points: Limit<1, MAX_POINTS, DEFAULT_POINTS>,
 }
 
 #[derive(Debug, Serialize, JsonSchema)]
@@ -99,8 +95,8 @@ pub struct TechnicalAnalysisOutput {
     /// Close of the last candle, exactly as Binance reported it. The last
     /// candle may still be open, in which case this is the latest price.
     pub last_close: String,
-    /// Milliseconds since Binance produced these candles.
-    pub data_age_ms: u64,
+    #[serde(flatten)]
+    pub freshness: SeriesFreshness,
     #[serde(flatten)]
     pub gaps: GapFields,
     /// Open times (Unix ms) of the candles that `points` lists, oldest first.
@@ -137,6 +133,8 @@ impl Tool for TechnicalAnalysis {
 
     const NAME: &'static str = "technical_analysis";
     const TITLE: &'static str = "Technical analysis";
+    const SUMMARY: &'static str =
+        "TA-Lib-exact indicators (RSI, MACD, Bollinger, ...) with a plain reading.";
     const DESCRIPTION: &'static str = "Compute technical indicators (values identical to TA-Lib) over the \
 most recent candles of a Binance spot market, or with market \"usdm\" of its USD-M perpetual (price \"trade\", \
 \"mark\", \"index\" or \"premium\"): the same candles binance_klines returns for that symbol, interval and \
@@ -167,19 +165,14 @@ describes, it does not predict. The last candle may still be open; gaps in the s
             && let Some(spec) = specs.iter().find(|s| needs_volume(s))
         {
             return Err(ToolError::invalid_arguments(format!(
-                "{spec} needs volume, and {} have none: use price trade, or an indicator of prices only.",
+                "`indicators`: {spec} needs volume, and {} have none: use `price` trade, or an indicator of prices only.",
                 source.series.describe()
-            )));
-        }
-        if !(1..=MAX_POINTS).contains(&args.points) {
-            return Err(ToolError::invalid_arguments(format!(
-                "points {} is out of range: list 1 to {MAX_POINTS} values per indicator.",
-                args.points
             )));
         }
         let candles = candles::fetch(ctx, &source, args.limit.0).await?;
         let computed = compute(&candles, &specs);
-        let output = analyse(&candles, &computed, args.points);
+        let freshness = SeriesFreshness::of(&candles.klines, &ctx.binance);
+        let output = analyse(&candles, &computed, usize::from(args.points.0), freshness);
         // The chart app draws every line at every candle; the model reads
         // only `points` of them, so the rest travels in the result's `_meta`.
         let chart = chart_data::result_meta(&candles.klines.value, &computed, SIGNIFICANT_DIGITS)
@@ -216,18 +209,19 @@ pub fn parse_specs(
     };
     if requested.is_empty() || requested.len() > MAX_INDICATORS {
         return Err(ToolError::invalid_arguments(format!(
-            "indicators must list 1 to {MAX_INDICATORS} specs (omit it for the defaults: {}).",
+            "`indicators` must list 1 to {MAX_INDICATORS} specs; got {}. Leave it out for the defaults: {}.",
+            requested.len(),
             DEFAULT_INDICATORS.join(", ")
         )));
     }
     let mut specs: Vec<IndicatorSpec> = Vec::with_capacity(requested.len());
-    for text in requested {
-        let spec =
-            IndicatorSpec::parse(text).map_err(|e| ToolError::invalid_arguments(e.to_string()))?;
+    for (i, text) in requested.iter().enumerate() {
+        let spec = IndicatorSpec::parse(text)
+            .map_err(|e| ToolError::invalid_arguments(format!("`indicators[{i}]`: {e}")))?;
         let needed = spec.lookback().unwrap_or(0) + 1;
         if needed > usize::from(limit) {
             return Err(ToolError::invalid_arguments(format!(
-                "{spec} needs at least {needed} candles but limit is {limit}; raise limit (at most {MAX_LIMIT}) or use a shorter period."
+                "`indicators[{i}]`: {spec} needs at least {needed} candles but `limit` is {limit}; raise `limit` (at most {MAX_LIMIT}) or use a shorter period."
             )));
         }
         if !specs.contains(&spec) {
@@ -250,6 +244,7 @@ pub fn analyse(
     candles: &Candles,
     computed: &[(IndicatorSpec, Vec<Line>)],
     points: usize,
+    freshness: SeriesFreshness,
 ) -> TechnicalAnalysisOutput {
     let bars = &candles.bars;
     let klines = &candles.klines.value;
@@ -281,7 +276,7 @@ pub fn analyse(
             .last()
             .map(|k| k.close.to_string())
             .unwrap_or_default(),
-        data_age_ms: candles::age_ms(&candles.klines),
+        freshness,
         gaps: GapFields::of(klines, candles.source.interval),
         points_open_time: bars[tail..].iter().map(|b| b.open_time).collect(),
         indicators,

@@ -123,6 +123,8 @@ impl Tool for Ticker {
 
     const NAME: &'static str = "binance_ticker";
     const TITLE: &'static str = "Binance 24h ticker";
+    const SUMMARY: &'static str =
+        "Price and 24-hour (or rolling-window) statistics for up to 20 symbols.";
     const DESCRIPTION: &'static str = "Current price and 24-hour statistics for one Binance spot symbol \
 or up to 20 (`symbol` or `symbols`): last price, change and change %, open, high, low, weighted average \
 price, base and quote volume, trade count, best bid/ask. Use it for \"what is the price of X\" and \"how \
@@ -140,12 +142,20 @@ bid/ask). Decimals are exact strings.";
             None => {
                 let fetched = ctx.binance.ticker_24hr(&symbols).await?;
                 let tickers = fetched.value.iter().map(TickerStats::from).collect();
-                ("24h".to_owned(), tickers, Freshness::of(&fetched))
+                (
+                    "24h".to_owned(),
+                    tickers,
+                    Freshness::of(&fetched, ctx.binance.now()),
+                )
             }
             Some(window) => {
                 let fetched = ctx.binance.ticker_window(&symbols, window.0).await?;
                 let tickers = fetched.value.iter().map(TickerStats::from).collect();
-                (window.0.to_string(), tickers, Freshness::of(&fetched))
+                (
+                    window.0.to_string(),
+                    tickers,
+                    Freshness::of(&fetched, ctx.binance.now()),
+                )
             }
         };
         Ok(Reply::new(TickerOutput {
@@ -175,7 +185,7 @@ fn requested_symbols(
     }
     if all.len() > MAX_SYMBOLS {
         return Err(ToolError::invalid_arguments(format!(
-            "at most {MAX_SYMBOLS} symbols per call, got {}. \
+            "`symbols` must list at most {MAX_SYMBOLS} symbols; got {}. \
              Split the list into several calls.",
             all.len()
         )));

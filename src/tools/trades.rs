@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::args::{Freshness, Limit, SymbolArg, TimeArg, percent, round};
+use super::args::{Freshness, Limit, SymbolArg, TimeArg, percent, round, time_range};
 use crate::binance::TimeRange;
 use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
 
@@ -94,6 +94,8 @@ impl Tool for Trades {
 
     const NAME: &'static str = "binance_trades";
     const TITLE: &'static str = "Binance recent trades";
+    const SUMMARY: &'static str =
+        "Recent or aggregate trades, with the buy/sell split and the VWAP.";
     const DESCRIPTION: &'static str = "Recent trades of a Binance spot symbol, or aggregate trades in a \
 time range (`aggregate: true`, or give startTime/endTime as Unix ms or ISO-8601). Use it for order flow: \
 who is aggressive, trade sizes, prints at a given time. Returns the trades (id, price, qty, time, taker \
@@ -108,11 +110,12 @@ and time span. Default limit 100, max 1000.";
     ) -> Result<Reply<TradesOutput>, ToolError> {
         let symbol = args.symbol.0;
         let limit = args.limit.0;
-        let aggregate = args.aggregate || args.start_time.is_some() || args.end_time.is_some();
+        let (start_time, end_time) = time_range(args.start_time, args.end_time)?;
+        let aggregate = args.aggregate || start_time.is_some() || end_time.is_some();
         let (rows, freshness): (Vec<TradeRow>, Freshness) = if aggregate {
             let range = TimeRange {
-                start_time: args.start_time.map(|t| t.0),
-                end_time: args.end_time.map(|t| t.0),
+                start_time,
+                end_time,
                 limit: Some(limit),
             };
             let fetched = ctx.binance.agg_trades(&symbol, range).await?;
@@ -120,14 +123,14 @@ and time span. Default limit 100, max 1000.";
                 .value
                 .iter()
                 .map(|t| TradeRow::new(t.id, t.price, t.qty, t.time, t.is_buyer_maker));
-            (rows.collect(), Freshness::of(&fetched))
+            (rows.collect(), Freshness::of(&fetched, ctx.binance.now()))
         } else {
             let fetched = ctx.binance.trades(&symbol, Some(limit)).await?;
             let rows = fetched
                 .value
                 .iter()
                 .map(|t| TradeRow::new(t.id, t.price, t.qty, t.time, t.is_buyer_maker));
-            (rows.collect(), Freshness::of(&fetched))
+            (rows.collect(), Freshness::of(&fetched, ctx.binance.now()))
         };
         Ok(Reply::new(TradesOutput {
             symbol: symbol.to_string(),

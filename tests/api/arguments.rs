@@ -68,7 +68,9 @@ fn text() -> BoxedStrategy<String> {
 
 fn integer(schema: &Value) -> BoxedStrategy<Value> {
     let min = schema["minimum"].as_i64().unwrap_or(0);
-    let max = schema["maximum"].as_i64().unwrap_or(5_000);
+    let max = schema["maximum"]
+        .as_i64()
+        .unwrap_or(min.saturating_add(5_000));
     prop_oneof![
         4 => (min..=max).prop_map(Value::from),
         1 => proptest::sample::select(vec![-1, 0, i64::from(u32::MAX), i64::MAX, i64::MIN])
@@ -111,6 +113,9 @@ fn for_schema(schema: &Value, defs: &Value) -> BoxedStrategy<Value> {
         None => schema,
     };
     let mut options: Vec<BoxedStrategy<Value>> = vec![any_json()];
+    for branch in schema["anyOf"].as_array().into_iter().flatten() {
+        options.push(for_schema(branch, defs));
+    }
     if let Some(values) = schema["enum"].as_array() {
         options.push(proptest::sample::select(values.clone()).boxed());
     }

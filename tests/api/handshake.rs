@@ -484,7 +484,13 @@ async fn get_opens_a_stream_or_describes_the_server() {
     assert_eq!(anonymous.status(), StatusCode::OK);
     drop(anonymous);
 
-    let page = app.http.get(app.url("/mcp")).send().await.expect("sent");
+    let page = app
+        .http
+        .get(app.url("/mcp"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("sent");
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.expect("body");
     assert!(

@@ -12,6 +12,7 @@ use std::sync::{Arc, Once};
 use std::time::{Duration, Instant, SystemTime};
 
 use clap::Parser;
+use crypto_mcp::binance::{BinanceClient, ManualClock};
 use crypto_mcp::config::Config;
 use crypto_mcp::mcp::session::SessionStore;
 use crypto_mcp::oauth::store::{RedisStore, StoreLimits};
@@ -57,6 +58,8 @@ pub struct Options {
     limits: StoreLimits,
     clock: Option<TestClock>,
     shared: Option<Redis>,
+    no_public_url: bool,
+    binance_clock: Option<Arc<ManualClock>>,
 }
 
 impl Options {
@@ -77,6 +80,14 @@ impl Options {
             oauth: Some(args),
             ..Self::default()
         }
+    }
+
+    /// No `--public-url`, as a user starting the server on their machine:
+    /// the authorization server answers for whichever loopback origin a
+    /// request used.
+    pub fn without_public_url(mut self) -> Self {
+        self.no_public_url = true;
+        self
     }
 
     /// Command-line flags, as an operator would pass them.
@@ -112,6 +123,13 @@ impl Options {
         self
     }
 
+    /// The Binance client reads this clock instead of the system's: the
+    /// fake's hours are then as recent as it says (the last one open).
+    pub fn binance_clock(mut self, clock: Arc<ManualClock>) -> Self {
+        self.binance_clock = Some(clock);
+        self
+    }
+
     /// Talks to this upstream instead of the fake Binance.
     pub fn binance_url(mut self, url: &str) -> Self {
         self.binance_url = Some(url.to_owned());
@@ -122,7 +140,7 @@ impl Options {
 /// A running application, stopped when dropped.
 pub struct TestApp {
     pub addr: SocketAddr,
-    /// `http://addr`, where it listens.
+    /// `http://addr`, the public URL (see [`TestApp::reach_via`]).
     pub base: String,
     /// Its public URL: `base`, unless one was given for several instances.
     pub public: String,
@@ -191,7 +209,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     match &options.oauth {
         // OAuth names itself in every URL it hands out, so it gets the
         // address it really listens on.
-        Some(_) if !options.flags.iter().any(|f| f == "--public-url") => {
+        Some(_) if !options.no_public_url && !options.flags.iter().any(|f| f == "--public-url") => {
             argv.extend(["--public-url", &base]);
         }
         Some(_) => {}
@@ -227,7 +245,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         let clock = clock.clone();
         Arc::new(move || instant_now + clock.offset())
     };
-    let binance_client = config.binance_client().expect("binance client");
+    let mut binance_config = config.binance_config();
+    if let Some(clock) = options.binance_clock.clone() {
+        binance_config.clock = clock;
+    }
+    let binance_client = BinanceClient::new(binance_config).expect("binance client");
     let catalog = crypto_mcp::catalog(
         &binance_client,
         oauth.as_ref(),
@@ -237,7 +259,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         Some(redis) => SessionStore::shared(redis),
         None => SessionStore::default(),
     };
-    let public = settings.public_url.to_string();
+    let public = settings.public_url.configured().to_string();
     let state = AppState::with_sessions(
         settings,
         binance_client,
@@ -295,6 +317,18 @@ impl TestApp {
             let _ = server.await;
         }
         self.addr
+    }
+
+    /// From here on, reaches the app as `http://host:port`, as a client
+    /// given that URL would (the name resolves to the app's address).
+    pub fn reach_via(&mut self, host: &str) {
+        self.base = format!("http://{host}:{}", self.addr.port());
+        self.public = self.base.clone();
+        self.http = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve(host, self.addr)
+            .build()
+            .expect("client");
     }
 
     pub fn url(&self, path: &str) -> String {

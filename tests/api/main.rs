@@ -7,6 +7,7 @@ mod arguments;
 mod binance_client;
 mod calculate;
 mod connections;
+mod errors;
 mod fake_binance;
 mod handshake;
 mod helpers;
@@ -15,7 +16,9 @@ mod indicators;
 mod limits;
 mod market;
 mod oauth;
+mod page;
 #[path = "../support/redis_server.rs"]
 mod redis_server;
+mod schemas;
 mod shutdown;
 mod stateless;

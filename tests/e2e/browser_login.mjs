@@ -1,6 +1,8 @@
-// Real-browser test: headless Debian Chromium signs in through the
+// Real-browser test: headless Debian Chromium opens the MCP URL (the
+// server's page for people, sign-in on), then signs in through the
 // authorize page and lands on the client's redirect with code/state/iss.
-// Env: BASE_URL (= PUBLIC_URL), USERNAME, PASSWORD, SCREENSHOT (png path),
+// Env: BASE_URL (= PUBLIC_URL), USERNAME, PASSWORD, SCREENSHOT (png path of
+//      the sign-in page), PAGE_SCREENSHOT (png path of the server's page),
 //      CALLBACK_PORT (default 3999), CHROMIUM (default /usr/bin/chromium).
 // Needs `npm install playwright-core` (no browser download: Debian chromium).
 import { chromium } from "playwright-core";
@@ -11,6 +13,7 @@ const BASE = process.env.BASE_URL ?? "http://127.0.0.1:8080";
 const USER = process.env.USERNAME ?? "admin";
 const PASS = process.env.PASSWORD;
 const SHOT = process.env.SCREENSHOT ?? "authorize-page.png";
+const PAGE_SHOT = process.env.PAGE_SCREENSHOT ?? "mcp-page.png";
 const PORT = Number(process.env.CALLBACK_PORT ?? 3999);
 const REDIRECT = `http://127.0.0.1:${PORT}/callback`;
 if (!PASS) throw new Error("PASSWORD is required");
@@ -48,6 +51,29 @@ const browser = await chromium.launch({
   // Playwright always starts Chromium with a new, empty profile directory.
 });
 try {
+  // The MCP URL in a browser, sign-in on: a page for people, not a 401.
+  {
+    const ctx = await browser.newContext({ viewport: { width: 1000, height: 900 }, deviceScaleFactor: 1 });
+    const page = await ctx.newPage();
+    const problems = [];
+    page.on("console", (m) => { if (m.type() === "error" || m.type() === "warning") problems.push(m.text()); });
+    page.on("request", (r) => { if (!r.url().startsWith(`${BASE}/mcp`)) problems.push(`request to ${r.url()}`); });
+    const resp = await page.goto(`${BASE}/mcp`);
+    if (resp.status() !== 200) fail(`GET /mcp in a browser: ${resp.status()}`);
+    const csp = resp.headers()["content-security-policy"] ?? "";
+    if (!csp.startsWith("default-src 'none'") || !csp.includes("frame-ancestors 'none'")) fail(`page CSP: ${csp}`);
+    const text = await page.textContent("body");
+    for (const want of ["crypto-mcp", `${BASE}/mcp`, "Sign-in is on.", "Claude Code", "MCP Inspector", "Technical analysis"]) {
+      if (!text.includes(want)) fail(`the page lacks ${want}`);
+    }
+    // The style applies (the CSP allows it by hash): the URL box is shaded.
+    const shaded = await page.$eval(".url code", (e) => getComputedStyle(e).display);
+    if (shaded !== "block") fail(`the page's style did not apply (${shaded})`);
+    if (problems.length) fail(`page problems: ${problems.join("; ")}`);
+    await page.screenshot({ path: PAGE_SHOT, fullPage: true });
+    console.log("OK the MCP URL shows the page; screenshot:", PAGE_SHOT);
+    await ctx.close();
+  }
   // A phone-sized viewport: the page must look right on a phone.
   const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
   const page = await ctx.newPage();

@@ -16,7 +16,6 @@ Exit code 0 on success.
 import asyncio
 import os
 import sys
-from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlparse
 
 import httpx2
@@ -26,6 +25,7 @@ from mcp import Client
 from mcp.client.auth import AuthorizationCodeResult, OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from signin_form import FormParser
 
 MCP_URL = os.environ.get("MCP_URL", "http://127.0.0.1:8080/mcp")
 REDIRECT_URI = "http://127.0.0.1:3030/callback"  # nothing listens; the 303 is captured
@@ -52,20 +52,6 @@ class MemStorage:
 
     async def set_client_info(self, c: OAuthClientInformationFull) -> None:
         self.client_info = c
-
-
-class FormParser(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.action = None
-        self.fields = {}
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form" and self.action is None:
-            self.action = a.get("action", "")
-        if tag == "input" and a.get("name") and a.get("type") in ("hidden", None, "text"):
-            self.fields[a["name"]] = a.get("value", "")
 
 
 _captured: asyncio.Future | None = None

@@ -16,25 +16,27 @@ use crate::mcp::server;
 use crate::mcp::session::SessionView;
 use crate::mcp::state::McpState;
 use crate::mcp::version::ProtocolVersion;
+use crate::oauth::{Issuer, OAuth};
 
 /// Largest 2025-03-26 batch served.
 pub const MAX_BATCH_LEN: usize = 64;
 
 /// Serves a 2025-03-26 JSON-RPC batch; later revisions removed batching.
-/// `anonymous_path` is the request path when the caller has no token.
+/// `anonymous` is set when the caller has no token: the authorization
+/// server, its issuer for this request, and the request path.
 pub async fn serve(
     state: &McpState,
     caller: &CallerKey,
     header_version: Option<&str>,
     session: Option<SessionView>,
     text: &str,
-    anonymous_path: Option<&str>,
+    anonymous: Option<(&OAuth, &Issuer, &str)>,
 ) -> Response {
     // Without a token (`--anonymous-discovery`) a batch is refused before
     // it is read: discovery works one request at a time, and a batch of 64
     // lists would answer a few kB with megabytes (issue 8.8).
-    if let (Some(path), Some(oauth)) = (anonymous_path, &state.oauth) {
-        return auth::unauthorized(oauth, path);
+    if let Some((oauth, issuer, path)) = anonymous {
+        return auth::unauthorized(oauth, issuer, path);
     }
     if let Some(raw) = header_version
         && ProtocolVersion::parse(raw).is_none()

@@ -1,19 +1,21 @@
-//! GET: a session's notification stream, or a description of the server.
+//! GET: a session's notification stream, or a description of the server
+//! (a page for people, JSON for programs).
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, stream};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::headers::{SESSION_HEADER, header_str, stateless_header};
-use super::page::describe;
+use super::page::{describe, page};
 use super::response::{method_not_allowed, sse};
+use crate::mcp::auth::for_people;
 use crate::mcp::error::McpError;
 use crate::mcp::session::{Lookup, StreamRegistration};
 use crate::mcp::state::{McpState, StreamPermit};
@@ -24,12 +26,15 @@ const STREAMS_RETRY_AFTER_SECS: &str = "30";
 
 /// GET: a notification stream for clients that ask for one, a short
 /// description of the server for everyone else.
-pub async fn handle(State(state): State<McpState>, headers: HeaderMap) -> Response {
+pub async fn handle(State(state): State<McpState>, method: Method, headers: HeaderMap) -> Response {
+    if for_people(&method, &headers) {
+        return page(&state, &headers);
+    }
     if stateless_header(&headers) {
         return method_not_allowed();
     }
-    // Only an explicit `text/event-stream` opens a stream: browsers and
-    // probes send `*/*` and should get the description instead.
+    // Only an explicit `text/event-stream` opens a stream: probes send
+    // `*/*` and get the description instead.
     let wants_stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

@@ -40,7 +40,12 @@ pub async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let anonymous = anonymous.is_some();
+    // Without a token, what a refusal points at: the authorization server
+    // of the origin this request came to.
+    let anonymous = match (&state.oauth, anonymous) {
+        (Some(oauth), Some(_)) => Some((oauth.clone(), oauth.issuer_for(&headers))),
+        _ => None,
+    };
     let accepts = Accepts::from(&headers);
     if !accepts.json && !accepts.sse {
         return McpError::NotAcceptable.into_response();
@@ -80,7 +85,9 @@ pub async fn handle(
             header_version,
             session,
             text,
-            anonymous.then_some(uri.path()),
+            anonymous
+                .as_ref()
+                .map(|(oauth, issuer)| (oauth, issuer, uri.path())),
         )
         .await;
     }
@@ -114,14 +121,13 @@ pub async fn handle(
     if let Method::Initialize { protocol_version } = &prepared.method {
         return initialize(&state, request.id, protocol_version, now).await;
     }
-    if anonymous
+    if let Some((oauth, issuer)) = &anonymous
         && !auth::open_to_anonymous(&request.method)
-        && let Some(oauth) = &state.oauth
     {
         if !matches!(prepared.method, Method::CallTool(_)) {
-            return auth::unauthorized(oauth, uri.path());
+            return auth::unauthorized(oauth, issuer, uri.path());
         }
-        let result = auth::sign_in_result(oauth, uri.path()).to_string();
+        let result = auth::sign_in_result(oauth, issuer, uri.path()).to_string();
         let result = Payload::Owned(prepared.era.finish(result, None));
         return answer(Some(request.id), &Ok(result), kind).into_response();
     }

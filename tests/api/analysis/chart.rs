@@ -132,7 +132,7 @@ async fn bad_chart_arguments_say_what_is_valid() {
     let cases = [
         (
             json!({ "symbol": "BTCUSDT", "overlays": ["rsi:14"] }),
-            "use pane for rsi or macd",
+            "use `pane` for rsi or macd",
         ),
         (
             json!({ "symbol": "BTCUSDT", "overlays": ["nope"] }),
@@ -144,7 +144,7 @@ async fn bad_chart_arguments_say_what_is_valid() {
         ),
         (
             json!({ "symbol": "BTCUSDT", "width": 100 }),
-            "width 480 to 2400",
+            "`width`: 100 is out of range: use 480 to 2400",
         ),
         (
             json!({ "symbol": "BTCUSDT", "limit": 2001 }),
@@ -152,11 +152,11 @@ async fn bad_chart_arguments_say_what_is_valid() {
         ),
         (
             json!({ "symbol": "BTCUSDT", "theme": "sepia" }),
-            "unknown variant `sepia`",
+            "`theme` must be one of dark, light; got the string \"sepia\"",
         ),
         (
             json!({ "symbol": "BTCUSDT", "overlays": ["sma:5", "sma:6", "sma:7", "sma:8", "sma:9", "sma:10", "sma:11"] }),
-            "at most 6 overlays",
+            "`overlays` must list at most 6 lines; got 7",
         ),
     ];
     for (arguments, needle) in cases {

@@ -265,12 +265,14 @@ async fn output_shape_is_pinned() {
     assert_eq!(
         keys,
         [
+            "cached",
             "candles",
             "data_age_ms",
             "first_open_time",
             "gaps",
             "indicators",
             "interval",
+            "last_candle_closed",
             "last_close",
             "last_open_time",
             "market",
@@ -317,21 +319,18 @@ async fn bad_arguments_are_tool_errors_that_say_what_is_valid() {
         ),
         (
             json!({ "symbol": "BTCUSDT", "price": "index" }),
-            "add market usdm",
+            "add `market` usdm",
         ),
         (
             json!({ "symbol": "BTCUSDT", "market": "coinm" }),
-            "must be spot or usdm",
+            "use spot or usdm",
         ),
-        (
-            json!({ "symbol": "BTCUSDT", "points": 0 }),
-            "1 to 50 values",
-        ),
+        (json!({ "symbol": "BTCUSDT", "points": 0 }), "use 1 to 50"),
         (json!({ "symbol": "BTCUSDT", "interval": "2m" }), "2m"),
         (json!({ "symbol": "BTCUSD" }), "Did you mean"),
         (
             json!({ "symbol": "BTCUSDT", "colour": "red" }),
-            "unknown field `colour`",
+            "`colour` is not an argument of this tool",
         ),
     ];
     for (arguments, needle) in cases {

@@ -445,10 +445,11 @@ async fn unknown_symbol_suggests_close_matches() {
         "exchange info is cached"
     );
 
-    // A spot-only pair is no perpetual: suggestions come from futures info.
+    // A spot-only pair is no perpetual: the perpetuals of its base asset
+    // come from futures info.
     let error = app.client.open_interest(&sym("BTCUSDC")).await.unwrap_err();
     assert!(
-        matches!(&error, BinanceError::InvalidSymbol { suggestions, .. } if suggestions.contains(&"BTCUSDT".to_owned())),
+        matches!(&error, BinanceError::NoPerpetual(spot) if spot.base_asset == "BTC" && spot.perpetuals == ["BTCUSDT"]),
         "{error:?}"
     );
 }
@@ -817,7 +818,7 @@ async fn cached_results_report_their_age_and_live_klines_expire_fast() {
         .await
         .unwrap();
     assert!(again.cached);
-    assert_eq!(again.age, Duration::from_millis(1_500));
+    assert_eq!(again.age(app.client.now()), Duration::from_millis(1_500));
     assert_eq!(*again.value, first);
     assert_eq!(app.fake.calls(KLINES), 1);
 
@@ -829,7 +830,7 @@ async fn cached_results_report_their_age_and_live_klines_expire_fast() {
         .await
         .unwrap();
     assert!(!refreshed.cached);
-    assert_eq!(refreshed.age, Duration::ZERO);
+    assert_eq!(refreshed.age(app.client.now()), Duration::ZERO);
     assert_eq!(app.fake.calls(KLINES), 2);
 }
 
@@ -848,7 +849,7 @@ async fn closed_range_klines_are_kept_long() {
         .klines(&sym("BTCUSDT"), Interval::Hour1, closed, None)
         .await
         .unwrap();
-    assert!(later.cached && later.age == Duration::from_secs(14 * 60));
+    assert!(later.cached && later.age(app.client.now()) == Duration::from_secs(14 * 60));
     assert_eq!(app.fake.calls(KLINES), 1);
     app.clock.advance(Duration::from_secs(2 * 60));
     btc_klines(&app, closed).await.unwrap();

@@ -146,6 +146,10 @@ struct FaultRule {
     fault: Fault,
     /// How many more responses it affects; `None` for all.
     remaining: Option<u32>,
+    /// How long it lasts once it first answers, in ms; `None` for good.
+    lasts_ms: Option<i64>,
+    /// When it stops (Unix ms on the fake's clock), once it has answered.
+    ends_at: Option<i64>,
 }
 
 struct Fake {
@@ -233,6 +237,34 @@ impl FakeBinance {
         self.push_fault(None, fault, Some(times));
     }
 
+    /// A `--fault` as the example's command line documents it, on `path`
+    /// or every path: `429:SECS` and `418:SECS` refuse for SECS seconds
+    /// from the first response they refuse (as Binance's Retry-After
+    /// promises), then the fake answers normally; every other fault lasts
+    /// until cleared.
+    pub fn set_cli_fault(&self, path: Option<&str>, fault: Fault) {
+        let lasts_ms = match fault {
+            Fault::RateLimited {
+                retry_after: Some(secs),
+            }
+            | Fault::Banned {
+                retry_after: Some(secs),
+            } => Some(
+                i64::try_from(secs)
+                    .unwrap_or(i64::MAX)
+                    .saturating_mul(1_000),
+            ),
+            _ => None,
+        };
+        self.fake.faults.lock().unwrap().push(FaultRule {
+            path: path.map(str::to_owned),
+            fault,
+            remaining: None,
+            lasts_ms,
+            ends_at: None,
+        });
+    }
+
     pub fn clear_faults(&self) {
         self.fake.faults.lock().unwrap().clear();
     }
@@ -284,6 +316,8 @@ impl FakeBinance {
             path,
             fault,
             remaining,
+            lasts_ms: None,
+            ends_at: None,
         });
     }
 }
@@ -540,11 +574,16 @@ impl Fake {
     }
 
     fn take_fault(&self, path: &str) -> Option<Fault> {
+        let now = (self.clock)();
         let mut rules = self.faults.lock().unwrap();
+        rules.retain(|rule| rule.ends_at.is_none_or(|end| now < end));
         let index = rules
             .iter()
             .position(|rule| rule.path.as_deref().is_none_or(|p| p == path))?;
         let rule = &mut rules[index];
+        if let (Some(lasts), None) = (rule.lasts_ms, rule.ends_at) {
+            rule.ends_at = Some(now.saturating_add(lasts));
+        }
         let fault = rule.fault.clone();
         if let Some(remaining) = &mut rule.remaining {
             *remaining -= 1;

@@ -225,14 +225,25 @@ impl TestApp {
     }
 
     pub async fn exchange(&self, client_id: &str, code: &str, p: &Pkce) -> reqwest::Response {
-        let resource = format!("{}/mcp", self.public);
+        self.exchange_for(client_id, code, p, &format!("{}/mcp", self.public))
+            .await
+    }
+
+    /// The code exchange, asking for `resource`.
+    pub async fn exchange_for(
+        &self,
+        client_id: &str,
+        code: &str,
+        p: &Pkce,
+        resource: &str,
+    ) -> reqwest::Response {
         self.token(&[
             ("grant_type", "authorization_code"),
             ("code", code),
             ("redirect_uri", REDIRECT),
             ("code_verifier", &p.verifier),
             ("client_id", client_id),
-            ("resource", &resource),
+            ("resource", resource),
         ])
         .await
     }

@@ -207,3 +207,50 @@ async fn fifty_concurrent_identical_calls_make_one_upstream_call() {
     assert_eq!(app.binance.calls("/api/v3/klines"), 1);
     assert_eq!(uncached, 1, "one caller fetched, 49 shared its request");
 }
+
+/// What `--fault 429:5` on the example's command line promises: refused
+/// for 5 s from the first refused request, then served; `--fault 429` and
+/// the other faults stay.
+#[tokio::test]
+async fn timed_command_line_faults_end_after_their_seconds() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use crate::fake_binance::{FAKE_NOW_MS, FakeBinance, FakeOptions};
+
+    let now = Arc::new(AtomicI64::new(FAKE_NOW_MS));
+    let clock = {
+        let now = Arc::clone(&now);
+        Arc::new(move || now.load(Ordering::SeqCst))
+    };
+    let fake = FakeBinance::start_with(FakeOptions {
+        clock: Some(clock),
+        ..FakeOptions::default()
+    })
+    .await;
+    let ping = || async {
+        reqwest::get(format!("{}/api/v3/ping", fake.url()))
+            .await
+            .expect("sent")
+    };
+    assert_eq!(ping().await.status(), 200, "nothing set yet");
+    fake.set_cli_fault(None, "429:5".parse().expect("spec"));
+    // The clock starts at the first refusal, not when the fault was set.
+    now.fetch_add(60_000, Ordering::SeqCst);
+    let refused = ping().await;
+    assert_eq!(refused.status(), 429);
+    assert_eq!(refused.headers()["retry-after"], "5");
+    now.fetch_add(4_999, Ordering::SeqCst);
+    assert_eq!(ping().await.status(), 429);
+    now.fetch_add(1, Ordering::SeqCst);
+    assert_eq!(ping().await.status(), 200, "over after 5 s");
+
+    fake.set_cli_fault(Some("/api/v3/ping"), "418:1".parse().expect("spec"));
+    assert_eq!(ping().await.status(), 418);
+    now.fetch_add(1_000, Ordering::SeqCst);
+    assert_eq!(ping().await.status(), 200);
+
+    fake.set_cli_fault(None, "429".parse().expect("spec"));
+    now.fetch_add(86_400_000, Ordering::SeqCst);
+    assert_eq!(ping().await.status(), 429, "without seconds it stays");
+}

@@ -87,7 +87,7 @@ async fn history_lengths_and_periods_are_arguments() {
         )
         .await,
     );
-    assert!(text.contains("not a valid interval"), "{text}");
+    assert!(text.contains("`period`: \"8h\" is not a period"), "{text}");
 }
 
 #[tokio::test]
@@ -97,9 +97,9 @@ async fn a_spot_only_symbol_is_explained() {
         &app.call_tool("binance_futures", json!({ "symbol": "BTCUSDC" }))
             .await,
     );
-    assert!(
-        text.contains("\"BTCUSDC\" is not a Binance symbol"),
-        "{text}"
+    assert_eq!(
+        text,
+        "\"BTCUSDC\" is a Binance spot market but has no USD-M perpetual. The perpetual of BTC: \
+         BTCUSDT. Retry with it, or use the spot tools (binance_klines, binance_ticker) for BTCUSDC."
     );
-    assert!(text.contains("BTCUSDT"), "suggests the perpetual: {text}");
 }

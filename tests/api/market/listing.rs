@@ -38,6 +38,7 @@ async fn tools_list_pins_the_market_tools() {
                 "missing_candles",
                 "columns",
                 "candles",
+                "last_candle_closed",
                 "data_age_ms",
                 "cached"
             ]),
@@ -121,6 +122,7 @@ async fn tools_list_pins_the_market_tools() {
                 "count",
                 "columns",
                 "rows",
+                "last_candle_closed",
                 "data_age_ms",
                 "cached"
             ]),

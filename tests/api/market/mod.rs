@@ -4,6 +4,7 @@
 
 mod budget;
 mod faults;
+mod freshness;
 mod futures;
 mod klines;
 mod listing;

@@ -184,15 +184,17 @@ async fn perp_and_spot_only_snapshots() {
 }
 
 #[tokio::test]
-async fn unfetchable_ids_say_where_ids_come_from() {
+async fn unfetchable_ids_say_where_ids_come_from_or_which_id_works() {
     let app = spawn_app().await;
-    for id in [
-        "perp:BTCUSDC",
-        "spot:NOPEUSDT",
-        "spot:BNBBTC",
-        "stock:AAPL",
-        "spot:",
-    ] {
+    let text = error_text(
+        &app.call_tool("fetch", json!({ "id": "perp:BTCUSDC" }))
+            .await,
+    );
+    assert_eq!(
+        text,
+        "\"perp:BTCUSDC\" is not a trading Binance market, but spot:BTCUSDC is: fetch that id."
+    );
+    for id in ["spot:NOPEUSDT", "spot:BNBBTC", "stock:AAPL", "spot:"] {
         let text = error_text(&app.call_tool("fetch", json!({ "id": id })).await);
         assert!(text.contains("search"), "{id}: {text}");
     }

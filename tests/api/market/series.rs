@@ -95,7 +95,7 @@ async fn series_arguments_are_checked_before_any_call() {
         ),
         (
             json!({ "symbol": "BTCUSDT", "market": "futures" }),
-            "must be spot or usdm",
+            "\"futures\" is not a market: use spot or usdm",
         ),
         (
             json!({ "symbol": "BTCUSDT", "market": "usdm", "price": "last" }),

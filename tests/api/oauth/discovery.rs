@@ -80,15 +80,17 @@ async fn no_half_filled_openid_configuration() {
 #[tokio::test]
 async fn challenge_helper_matches_the_401() {
     let s = spawn_app_with(Options::oauth()).await;
+    let issuer = crypto_mcp::oauth::Issuer::new(&s.base.parse().unwrap());
     assert_eq!(
-        s.oauth().challenge("/mcp", None),
+        s.oauth().challenge(&issuer, "/mcp", None),
         format!(
             "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\", scope=\"mcp:tools\"",
             s.base
         )
     );
     assert_eq!(
-        s.oauth().challenge("/", Some(("invalid_token", "expired"))),
+        s.oauth()
+            .challenge(&issuer, "/", Some(("invalid_token", "expired"))),
         format!(
             "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource\", scope=\"mcp:tools\", error=\"invalid_token\", error_description=\"expired\"",
             s.base

@@ -8,6 +8,7 @@ mod budgets;
 mod cimd;
 mod discovery;
 mod flow;
+mod loopback;
 mod process;
 mod refresh;
 mod register;

@@ -78,7 +78,7 @@ async fn corrupt_state_file_fails_startup() {
     std::fs::write(&path, "{not json").unwrap();
     let mut args = default_args();
     args.state_file = Some(path);
-    let url = "http://127.0.0.1:1".parse().unwrap();
+    let url = crypto_mcp::urls::PublicBase::Fixed("http://127.0.0.1:1".parse().unwrap());
     let r = crypto_mcp::oauth::OAuth::new(&args, &url, crypto_mcp::oauth::system_clock()).await;
     assert!(r.is_err());
 }
@@ -87,7 +87,7 @@ async fn corrupt_state_file_fails_startup() {
 async fn unwritable_state_file_fails_startup() {
     let mut args = default_args();
     args.state_file = Some("/nonexistent-dir/for/sure/state.json".into());
-    let url = "http://127.0.0.1:1".parse().unwrap();
+    let url = crypto_mcp::urls::PublicBase::Fixed("http://127.0.0.1:1".parse().unwrap());
     let r = crypto_mcp::oauth::OAuth::new(&args, &url, crypto_mcp::oauth::system_clock()).await;
     assert!(r.is_err());
 }

@@ -260,7 +260,7 @@ try {
   state = await waitFor("the error", (d) => d.state === "error");
   const errorText = await app.locator("#message").textContent();
   check(failed.isError && errorText === failed.content[0].text, "a tool error is shown in the view", errorText);
-  // The fake Binance has no monthly candles (a listing younger than a month).
+  // The fake has no monthly candles (it derives 1m to 1w from its hours).
   const empty = await call("binance_klines", { symbol: "BTCUSDT", interval: "1M" });
   await start("binance_klines", { symbol: "BTCUSDT", interval: "1M" }, empty);
   state = await waitFor("too few candles", (d) => d.state === "too-few");
