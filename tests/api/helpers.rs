@@ -277,16 +277,37 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         base,
         public,
         binance,
-        http: Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
+        http: no_redirects().build().expect("client"),
         clock,
         args: options.oauth.unwrap_or_default(),
         oauth,
         stop: Some(stop),
         server: Some(server),
     }
+}
+
+/// The request helpers for a server that runs elsewhere (the binary, in
+/// another process) at `addr` with public URL `http://addr`, signing in
+/// as [`oauth::USER`], in front of `binance`.
+pub fn attach(addr: SocketAddr, binance: FakeBinance) -> TestApp {
+    let base = format!("http://{addr}");
+    TestApp {
+        addr,
+        public: base.clone(),
+        base,
+        binance,
+        http: no_redirects().build().expect("client"),
+        clock: TestClock::default(),
+        args: default_args(),
+        oauth: None,
+        stop: None,
+        server: None,
+    }
+}
+
+/// Tests assert every status and header, so nothing is followed.
+fn no_redirects() -> reqwest::ClientBuilder {
+    Client::builder().redirect(reqwest::redirect::Policy::none())
 }
 
 impl TestApp {
@@ -324,8 +345,7 @@ impl TestApp {
     pub fn reach_via(&mut self, host: &str) {
         self.base = format!("http://{host}:{}", self.addr.port());
         self.public = self.base.clone();
-        self.http = Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
+        self.http = no_redirects()
             .resolve(host, self.addr)
             .build()
             .expect("client");

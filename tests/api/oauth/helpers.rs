@@ -2,4 +2,4 @@
 //! authorization server and the sign-in flow's helpers.
 
 pub use crate::helpers::oauth::*;
-pub use crate::helpers::{Options, TestApp, spawn_app_with};
+pub use crate::helpers::{Options, TestApp, attach, spawn_app_with};

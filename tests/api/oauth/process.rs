@@ -1,5 +1,6 @@
 //! The binary itself: what it does at start-up and at shutdown.
-use super::helpers::{PASSWORD, REDIRECT, USER};
+use super::helpers::{PASSWORD, REDIRECT, USER, attach, pkce};
+use crate::fake_binance::FakeBinance;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
@@ -15,11 +16,15 @@ fn free_port() -> u16 {
 }
 
 fn command(port: u16, users: &str) -> Command {
+    // Binance is never called here: a closed loopback port.
+    command_with_binance(port, users, "http://127.0.0.1:9")
+}
+
+fn command_with_binance(port: u16, users: &str, binance: &str) -> Command {
     let mut c = Command::new(BIN);
-    // Binance is never called here; point it at a closed loopback port.
     c.args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .args(["--binance-base-url", "http://127.0.0.1:9"])
-        .args(["--binance-futures-base-url", "http://127.0.0.1:9"])
+        .args(["--binance-base-url", binance])
+        .args(["--binance-futures-base-url", binance])
         .env("PUBLIC_URL", format!("http://127.0.0.1:{port}"))
         .env("MCP_USERS", users)
         .env_remove("MCP_STATE_FILE")
@@ -234,4 +239,92 @@ async fn a_tls_store_is_reached_over_rediss() {
     let _ = child.kill();
     let _ = child.wait();
     drop(server);
+}
+
+/// The binary itself at `RUST_LOG=trace`, every crate included: the real
+/// logging setup, and no other test's subscriber to race with.
+#[tokio::test]
+async fn secrets_never_reach_the_logs_even_at_trace_level() {
+    let log = tempfile::NamedTempFile::new().unwrap();
+    // One open file for both streams, so neither overwrites the other.
+    let output = log.reopen().unwrap();
+    let binance = FakeBinance::start().await;
+    let port = free_port();
+    let mut child = command_with_binance(port, &format!("{USER}:{PASSWORD}"), &binance.url())
+        .env("RUST_LOG", "trace")
+        .stderr(output.try_clone().unwrap())
+        .stdout(output)
+        .spawn()
+        .unwrap();
+    let s = attach(([127, 0, 0, 1], port).into(), binance);
+    wait_healthy(&s.http, &s.base).await;
+
+    let t = s.obtain_tokens().await;
+    let r = s
+        .register(json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_post"}))
+        .await;
+    let client_secret = r.json::<Value>().await.unwrap()["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client_id = s.register_public().await;
+    let p = pkce();
+    let q = s.obtain_code(&client_id, &p).await;
+    let page = s
+        .get_authorize(&s.authorize_params(&client_id, &pkce()))
+        .await;
+    let wrong = s
+        .post_form(
+            &page,
+            &[
+                ("username", USER),
+                ("password", "wrong-password-xyz"),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::BAD_REQUEST);
+    let refreshed: Value = s
+        .refresh(&t.client_id, &t.refresh)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let _ = s.refresh(&t.client_id, "cm_rt_forged").await;
+    let _ = s.exchange(&client_id, &q["code"], &p).await;
+    // A replay, which is logged as a warning.
+    let _ = s.exchange(&client_id, &q["code"], &p).await;
+    let called = s
+        .http
+        .post(s.url("/mcp"))
+        .bearer_auth(refreshed["access_token"].as_str().unwrap())
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2025-11-25")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "binance_ticker", "arguments": {"symbol": "BTCUSDT"}}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(called.status(), StatusCode::OK);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let logs = std::fs::read_to_string(log.path()).unwrap();
+    assert!(logs.contains("tokens issued"), "logging is on: {logs}");
+    assert!(logs.contains("replayed"), "{logs}");
+    assert!(logs.contains("TRACE"), "every level is on: {logs}");
+    for secret in [
+        PASSWORD,
+        "wrong-password-xyz",
+        &t.access,
+        &t.refresh,
+        refreshed["access_token"].as_str().unwrap(),
+        refreshed["refresh_token"].as_str().unwrap(),
+        &q["code"],
+        &p.verifier,
+        &client_secret,
+        "cm_rt_forged",
+    ] {
+        assert!(!logs.contains(secret), "a secret reached the logs");
+    }
 }
