@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::{error_text, ok};
-use crate::fake_binance::Fault;
+use crate::fake_binance::{FAKE_NOW_MS, Fault};
 use crate::helpers::{Options, TestApp, spawn_app, spawn_app_with};
+use crypto_mcp::binance::ManualClock;
 
 /// Short enough to keep the suite fast, long enough for loopback.
 const TIMEOUT_MS: &str = "400";
@@ -164,7 +165,8 @@ async fn a_429_makes_later_callers_fail_fast_without_upstream_calls() {
 
 #[tokio::test]
 async fn the_rate_limit_block_expires() {
-    let app = spawn_app().await;
+    let clock = ManualClock::new(FAKE_NOW_MS);
+    let app = spawn_app_with(Options::new().binance_clock(clock.clone())).await;
     app.binance.set_fault(Fault::RateLimited {
         retry_after: Some(1),
     });
@@ -173,7 +175,7 @@ async fn the_rate_limit_block_expires() {
     let text = klines_error(&app).await;
     assert!(text.contains("Retry after 1 s"), "{text}");
     assert_eq!(app.binance.total_calls(), 1);
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    clock.advance(Duration::from_millis(1_100));
     let result = app
         .call_tool("binance_klines", json!({ "symbol": "BTCUSDT" }))
         .await;
