@@ -5,7 +5,7 @@
 //! short-lived and start empty.
 
 use super::memory::{Grant, MemoryStore};
-use super::{AccessRec, ClientRec, Consent, UserRec};
+use super::{AccessRec, ClientRec, Consent, ConsentKey, UserRec};
 use crate::oauth::tokens::TokenHash;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -43,9 +43,8 @@ struct SnapshotAccess {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SnapshotConsent {
-    pub user: String,
-    pub client_id: String,
-    pub redirect_uri: String,
+    #[serde(flatten)]
+    pub key: ConsentKey,
     pub consent: Consent,
 }
 
@@ -71,10 +70,8 @@ impl MemoryStore {
             consents: s
                 .consents
                 .iter()
-                .map(|((u, c, r), consent)| SnapshotConsent {
-                    user: u.clone(),
-                    client_id: c.clone(),
-                    redirect_uri: r.clone(),
+                .map(|(key, consent)| SnapshotConsent {
+                    key: key.clone(),
                     consent: consent.clone(),
                 })
                 .collect(),
@@ -124,10 +121,9 @@ impl MemoryStore {
         for c in snap.clients {
             s.clients.insert(c.client_id.clone(), c);
         }
-        for c in snap.consents {
-            let user = c.user.to_ascii_lowercase();
-            s.consents
-                .insert((user, c.client_id, c.redirect_uri), c.consent);
+        for SnapshotConsent { mut key, consent } in snap.consents {
+            key.user.make_ascii_lowercase();
+            s.consents.insert(key, consent);
         }
         for g in snap.grants {
             for h in g
