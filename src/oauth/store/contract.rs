@@ -56,7 +56,7 @@ fn redeem(now: u64) -> (Redeem, TokenHash, TokenHash) {
 }
 
 /// Opens a grant and returns (access hash, refresh hash).
-async fn active_grant(s: &dyn Store, family: &str, now: u64) -> (TokenHash, TokenHash) {
+pub(super) async fn active_grant(s: &dyn Store, family: &str, now: u64) -> (TokenHash, TokenHash) {
     let (_, ch) = mint("c");
     s.issue_code(ch, code(family, now)).await.unwrap();
     let (req, at, rt) = redeem(now);

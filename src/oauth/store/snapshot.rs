@@ -162,46 +162,15 @@ impl MemoryStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{CodeRec, NewTokens, Redeem, Redeemed, Revoked, Store};
+    use super::super::contract::active_grant;
+    use super::super::{Revoked, Store};
     use super::*;
-    use crate::oauth::tokens::mint;
 
     #[tokio::test]
     async fn a_restored_grant_keeps_its_access_tokens_and_revokes_them() {
         let a = MemoryStore::default();
         let now = 100;
-        let (_, code) = mint("c");
-        let rec = CodeRec {
-            family: "f".into(),
-            client_id: "c1".into(),
-            redirect_uri: "http://127.0.0.1/cb".into(),
-            code_challenge: "x".into(),
-            scopes: vec!["mcp:tools".into()],
-            resource: "https://h/mcp".into(),
-            user: "alice".into(),
-            issued_at: now,
-            expires_at: now + 300,
-        };
-        a.issue_code(code, rec).await.unwrap();
-        let (_, access) = mint("a");
-        let (_, refresh) = mint("r");
-        let req = Redeem {
-            client_id: "c1".into(),
-            redirect_uri: "http://127.0.0.1/cb".into(),
-            challenge: Some("x".into()),
-            resource: None,
-            tokens: NewTokens {
-                access,
-                access_expires_at: now + 3600,
-                refresh,
-                refresh_expires_at: now + 86_400,
-            },
-            now,
-        };
-        assert!(matches!(
-            a.redeem_code(&code, req).await,
-            Ok(Redeemed::Issued(_))
-        ));
+        let (access, refresh) = active_grant(&a, "f", now).await;
         let key = a.secret("k").await.unwrap();
 
         let json = serde_json::to_string(&a.snapshot()).unwrap();
