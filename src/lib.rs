@@ -14,6 +14,8 @@
 //! - [`config`]: flags and environment, parsed once into [`Settings`]
 //!   (public URL, `Host`/`Origin` policies, limits).
 //! - [`state`]: [`AppState`], each layer's own state for the router.
+//! - [`startup`]: a [`config::Config`] made into a bound listener and a
+//!   ready [`AppState`], with one typed error for what stops it.
 //! - [`mcp`]: the MCP endpoint. [`mcp::transport`] takes HTTP in and out
 //!   (POST, batches, GET streams, DELETE, the page for people and the
 //!   description for programs); [`mcp::method`] decodes a request once;
@@ -52,30 +54,22 @@
 //!
 //! # Wiring
 //!
-//! What `main` does, in short:
+//! [`startup`] turns a parsed configuration into a bound listener and a
+//! ready [`AppState`]; `main` only parses, calls it, prints and exits:
 //!
 //! ```no_run
 //! use clap::Parser;
-//! use crypto_mcp::config::{Config, Settings};
-//! use crypto_mcp::oauth::{self, OAuth};
-//! use crypto_mcp::AppState;
+//! use crypto_mcp::config::Config;
+//! use crypto_mcp::startup::{self, Server};
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = Config::parse();
-//! let settings = Settings::from_config(&config);
-//! let binance = config.binance_client()?;
-//! let (oauth, startup) =
-//!     OAuth::new(&config.oauth, &settings.public_url, oauth::system_clock()).await?;
-//! eprint!("{}", startup.message()); // once, to stderr: never into logs
-//! let catalog = crypto_mcp::catalog(&binance, Some(&oauth), settings.app_domain.as_ref());
-//! let clock = crypto_mcp::mcp::state::system_clock();
-//! let state = AppState::new(settings, binance, Some(oauth.clone()), catalog, clock);
-//! let listener = tokio::net::TcpListener::bind(config.bind_addr()).await?;
-//! // Peer addresses feed the login and registration throttles, so serve
-//! // keeps them; the future resolving starts a graceful shutdown.
-//! crypto_mcp::serve(listener, state, std::future::pending()).await?;
-//! // Changes not yet in the state file are written before exiting.
-//! oauth.flush_state().await?;
+//! // Checks the flags, reaches the shared store, binds the port and builds
+//! // the authorization server, the catalog and the sessions.
+//! let server = Server::start(&config).await?;
+//! eprint!("{}", server.notice); // once, to stderr: never into logs
+//! // Serves until the signal, drains, then writes the state file.
+//! server.run(startup::shutdown_signal()).await?;
 //! # Ok(())
 //! # }
 //! ```
@@ -93,6 +87,7 @@ pub mod market;
 pub mod mcp;
 pub mod oauth;
 pub mod shared;
+pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod tools;

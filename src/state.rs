@@ -4,13 +4,8 @@
 //! ([`McpState`], [`OAuth`]) and never see this type, so the layers below
 //! point only down; [`crate::app`] hands each router its part.
 
-use crate::binance::BinanceClient;
 use crate::config::Settings;
-use crate::mcp::catalog::Catalog;
-use crate::mcp::session::SessionStore;
-#[cfg(doc)]
-use crate::mcp::state::system_clock;
-use crate::mcp::state::{Clock, McpState};
+use crate::mcp::state::McpState;
 use crate::oauth::OAuth;
 
 #[derive(Clone)]
@@ -20,43 +15,18 @@ pub struct AppState {
     pub oauth: Option<OAuth>,
 }
 
-impl AppState {
-    /// The state for a server offering `catalog` (see [`crate::catalog`]),
-    /// whose MCP sessions read time from `clock` (normally
-    /// [`crate::mcp::state::system_clock`]).
-    pub fn new(
-        settings: Settings,
-        binance: BinanceClient,
-        oauth: Option<OAuth>,
-        catalog: Catalog,
-        clock: Clock,
-    ) -> Self {
-        Self::with_sessions(
-            settings,
-            binance,
-            oauth,
-            catalog,
-            clock,
-            SessionStore::default(),
-        )
-    }
-
-    /// [`AppState::new`] with MCP sessions kept elsewhere (in the store the
-    /// instances share, [`SessionStore::shared`]).
-    pub fn with_sessions(
-        settings: Settings,
-        binance: BinanceClient,
-        oauth: Option<OAuth>,
-        catalog: Catalog,
-        clock: Clock,
-        sessions: SessionStore,
-    ) -> Self {
+impl From<McpState> for AppState {
+    /// The state of a server whose MCP endpoint is `mcp`; the authorization
+    /// server is the one its bearer gate asks.
+    fn from(mcp: McpState) -> Self {
         Self {
-            mcp: McpState::new(settings, binance, oauth.clone(), catalog, clock, sessions),
-            oauth,
+            oauth: mcp.oauth.clone(),
+            mcp,
         }
     }
+}
 
+impl AppState {
     pub fn settings(&self) -> &Settings {
         &self.mcp.settings
     }

@@ -30,11 +30,21 @@ use crate::mcp::catalog::{
 };
 use crate::mcp::content::{ResourceBody, ResourceContents};
 use crate::mcp::error::ReadError;
-use crate::mcp::ui::MIME_TYPE;
+use crate::mcp::ui::{MIME_TYPE, ToolUi};
 use crate::urls::AppDomain;
 
 /// The chart view.
 pub const CHART_URI: &str = "ui://crypto-mcp/chart-v1.html";
+
+/// A tool whose results the chart view draws, with the status lines shown
+/// while it runs and after.
+pub const fn chart_ui(invoking: &'static str, invoked: &'static str) -> ToolUi {
+    ToolUi {
+        resource_uri: CHART_URI,
+        invoking,
+        invoked,
+    }
+}
 
 /// The chart view's HTML: our page and script around the vendored library.
 /// Script bodies must never contain `</script`; a unit test checks it.

@@ -671,36 +671,17 @@ impl BinanceClient {
     async fn invalid_symbol(&self, request: &Request) -> BinanceError {
         // Boxed: exchange info is fetched through this same request path.
         let spot = || async {
-            Box::pin(self.exchange_info()).await.ok().map(|info| {
-                info.value
-                    .symbols
-                    .iter()
-                    .map(|s| Listed {
-                        symbol: s.symbol.clone(),
-                        base: s.base_asset.clone(),
-                        quote: s.quote_asset.clone(),
-                        trading: s.status == "TRADING",
-                    })
-                    .collect::<Vec<_>>()
-            })
+            Box::pin(self.exchange_info())
+                .await
+                .ok()
+                .map(|info| Listed::all(&info.value))
         };
         let listed = match request.api {
             Api::Spot => spot().await,
             Api::Futures => Box::pin(self.futures_exchange_info())
                 .await
                 .ok()
-                .map(|info| {
-                    info.value
-                        .symbols
-                        .iter()
-                        .map(|s| Listed {
-                            symbol: s.symbol.clone(),
-                            base: s.base_asset.clone(),
-                            quote: s.quote_asset.clone(),
-                            trading: s.contract_type == "PERPETUAL" && s.status == "TRADING",
-                        })
-                        .collect()
-                }),
+                .map(|info| Listed::all(&info.value)),
         };
         let Some(listed) = listed else {
             return BinanceError::InvalidSymbol {

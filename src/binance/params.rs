@@ -8,7 +8,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::error::BinanceError;
-use super::wire::RowCap;
+use super::wire::{ExchangeInfo, MarketEntry, RowCap};
 
 /// Longest symbol accepted. Binance's longest spot symbols have about 15
 /// characters; 20 leaves room without letting arbitrary text through.
@@ -96,6 +96,24 @@ pub(crate) struct Listed {
     pub quote: String,
     /// Trading now (not halted, not delisted).
     pub trading: bool,
+}
+
+impl Listed {
+    /// Every market `info` lists.
+    pub fn all<S: MarketEntry>(info: &ExchangeInfo<S>) -> Vec<Self> {
+        info.symbols
+            .iter()
+            .map(|s| {
+                let entry = s.entry();
+                Self {
+                    symbol: entry.symbol.to_owned(),
+                    base: entry.base_asset.to_owned(),
+                    quote: entry.quote_asset.to_owned(),
+                    trading: entry.trading,
+                }
+            })
+            .collect()
+    }
 }
 
 /// Quotes people look for first, in this order.

@@ -252,15 +252,36 @@ pub struct AggTrade {
     pub is_best_match: bool,
 }
 
-/// `GET /api/v3/exchangeInfo`, reduced to what market-data tools use.
+/// `GET /api/v3/exchangeInfo` (spot: [`SymbolInfo`]s) or
+/// `GET /fapi/v1/exchangeInfo` ([`FuturesExchangeInfo`]), reduced to what
+/// the tools and the weight budget use. The USD-M answer is not in our
+/// reference notes' examples, so only long-stable fields are required.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all(deserialize = "camelCase"))]
-pub struct ExchangeInfo {
-    pub timezone: String,
+pub struct ExchangeInfo<S = SymbolInfo> {
     pub server_time: i64,
     #[serde(default)]
     pub rate_limits: Vec<RateLimit>,
-    pub symbols: Vec<SymbolInfo>,
+    pub symbols: Vec<S>,
+}
+
+/// The USD-M contracts that exist.
+pub type FuturesExchangeInfo = ExchangeInfo<FuturesSymbol>;
+
+/// An entry of `symbols` in either market, as [`Entry`].
+pub trait MarketEntry {
+    fn entry(&self) -> Entry<'_>;
+}
+
+/// What every entry of `symbols` says: its name, its assets and whether
+/// it trades now.
+pub struct Entry<'a> {
+    pub symbol: &'a str,
+    pub base_asset: &'a str,
+    pub quote_asset: &'a str,
+    /// Open for trading now (not halted, not delisted; on USD-M, a
+    /// perpetual rather than a dated contract).
+    pub trading: bool,
 }
 
 /// An entry of `rateLimits`, e.g. REQUEST_WEIGHT per 1 MINUTE: 6000.
@@ -316,6 +337,17 @@ impl From<RawSymbolInfo> for SymbolInfo {
             tick_size,
             step_size,
             min_notional,
+        }
+    }
+}
+
+impl MarketEntry for SymbolInfo {
+    fn entry(&self) -> Entry<'_> {
+        Entry {
+            symbol: &self.symbol,
+            base_asset: &self.base_asset,
+            quote_asset: &self.quote_asset,
+            trading: self.status == "TRADING",
         }
     }
 }
@@ -444,17 +476,6 @@ pub struct Basis {
     pub timestamp: i64,
 }
 
-/// `GET /fapi/v1/exchangeInfo`, reduced to which contracts exist. Not in
-/// our reference notes' examples, so only long-stable fields are required.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all(deserialize = "camelCase"))]
-pub struct FuturesExchangeInfo {
-    pub server_time: i64,
-    #[serde(default)]
-    pub rate_limits: Vec<RateLimit>,
-    pub symbols: Vec<FuturesSymbol>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all(deserialize = "camelCase"))]
 pub struct FuturesSymbol {
@@ -466,6 +487,17 @@ pub struct FuturesSymbol {
     pub base_asset: String,
     pub quote_asset: String,
     pub margin_asset: String,
+}
+
+impl MarketEntry for FuturesSymbol {
+    fn entry(&self) -> Entry<'_> {
+        Entry {
+            symbol: &self.symbol,
+            base_asset: &self.base_asset,
+            quote_asset: &self.quote_asset,
+            trading: self.contract_type == "PERPETUAL" && self.status == "TRADING",
+        }
+    }
 }
 
 /// Endpoints that answer one object for `symbol=` and an array otherwise.

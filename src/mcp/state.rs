@@ -68,6 +68,9 @@ impl Deref for McpState {
 }
 
 impl McpState {
+    /// The state for a server offering `catalog` (see [`crate::catalog`]),
+    /// whose sessions (in memory, or [`SessionStore::shared`]) read time
+    /// from `clock` (normally [`system_clock`]).
     pub fn new(
         settings: Settings,
         binance: BinanceClient,

@@ -17,7 +17,7 @@ use super::error::{ErrorCode, OAuthError};
 use super::limits::{AUTHORIZE_PER_IP, Budget, Refused};
 use super::page::{self, ConsentPage};
 use super::register::{parse_scope, redirect_matches};
-use super::store::{ClientKind, ClientRec, CodeRec, Consent, PendingAuth, StoreError};
+use super::store::{ClientKind, ClientRec, CodeRec, Consent, ConsentKey, PendingAuth, StoreError};
 use super::tokens::{CODE_PREFIX, TokenHash, is_valid_s256_challenge, mint, random_id};
 use super::{CODE_TTL_SECS, DEFAULT_SCOPES, Issuer, OAuth, PENDING_TTL_SECS};
 use axum::extract::rejection::QueryRejection;
@@ -325,7 +325,7 @@ pub async fn authorize_get(
         let consent = match oauth
             .inner
             .store
-            .consent(user, &client.client_id, &redirect_uri)
+            .consent(&ConsentKey::new(user, &client.client_id, &redirect_uri))
             .await
         {
             Ok(c) => c,
@@ -441,12 +441,10 @@ pub(crate) async fn approve(
 ) -> Response {
     let store = oauth.inner.store.as_ref();
     let state = pending.state.as_deref();
+    let key = ConsentKey::new(user, &client.client_id, &pending.redirect_uri);
     let scopes = match pending.scopes.clone() {
         Some(s) => s,
-        None => match store
-            .consent(user, &client.client_id, &pending.redirect_uri)
-            .await
-        {
+        None => match store.consent(&key).await {
             Ok(Some(c)) if !c.scopes.is_empty() => c.scopes,
             Ok(_) => DEFAULT_SCOPES.iter().map(|s| s.to_string()).collect(),
             Err(e) => return error_redirect(issuer, &pending.redirect_uri, state, e.into()),
@@ -456,10 +454,7 @@ pub(crate) async fn approve(
         scopes: scopes.clone(),
         granted_at: now,
     };
-    if let Err(e) = store
-        .record_consent(user, &client.client_id, &pending.redirect_uri, consent)
-        .await
-    {
+    if let Err(e) = store.record_consent(key, consent).await {
         // The code is still issued; the user is asked again next time.
         tracing::warn!(error = %e, "could not remember a consent");
     }

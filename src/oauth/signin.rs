@@ -13,7 +13,8 @@ use super::cookies::{BROWSER_COOKIE, DEVICE_COOKIE, SESSION_COOKIE};
 use super::device::DEVICE_TTL_SECS;
 use super::error::{ErrorCode, OAuthError};
 use super::limits::{
-    Budget, ClientKey, LOGIN_PER_IP, MAX_POSTS_PER_PAGE, Refused, SIGNUP_GLOBAL, SIGNUP_PER_IP,
+    Budget, ClientKey, LOGIN_PER_IP, MAX_POSTS_PER_PAGE, Refused, Reserved, SIGNUP_GLOBAL,
+    SIGNUP_PER_IP,
 };
 use super::password::HashError;
 use super::store::{ClientRec, PendingAuth, Session};
@@ -84,6 +85,21 @@ impl Answer<'_> {
             },
             status,
         )
+    }
+
+    /// Holds a place in each of `budgets`; `Err` is the page for a refusal,
+    /// which says `too_many` and how long to wait.
+    async fn reserve(
+        &self,
+        budgets: &[Budget],
+        now: u64,
+        too_many: &str,
+    ) -> Result<Reserved, Response> {
+        match self.oauth.reserve(budgets, now).await {
+            Ok(held) => Ok(held),
+            Err(Refused::Wait(secs)) => Err(self.wait(too_many, secs)),
+            Err(Refused::Store(e)) => Err(unavailable_page(&e)),
+        }
     }
 
     fn wait(&self, error: &str, secs: u64) -> Response {
@@ -239,11 +255,16 @@ pub async fn authorize_post(
         );
     }
 
-    let name = UserName::parse(username);
+    let attempt = Attempt {
+        name: UserName::parse(username),
+        password,
+        ip: &ip,
+        now,
+    };
     let user = if oauth.inner.allow_signup && f.create_account.as_deref() == Some("1") {
-        sign_up(&answer, name, password, &ip, now).await
+        sign_up(&answer, attempt).await
     } else {
-        sign_in(&answer, &headers, name, password, &ip, now).await
+        sign_in(&answer, &headers, attempt).await
     };
     let user = match user {
         Ok(user) => user,
@@ -261,80 +282,78 @@ pub async fn authorize_post(
     resp
 }
 
+/// What the form asks for: an account (`None` for a name that cannot
+/// exist) and its password, from an IP, at a time.
+struct Attempt<'a> {
+    name: Option<UserName>,
+    password: &'a str,
+    ip: &'a ClientKey,
+    now: u64,
+}
+
 /// A password attempt within the budgets: the IP's, then the account's or
 /// the device cookie's. `Err` is the page to answer with.
 async fn sign_in(
     answer: &Answer<'_>,
     headers: &HeaderMap,
-    name: Option<UserName>,
-    password: &str,
-    ip: &ClientKey,
-    now: u64,
+    attempt: Attempt<'_>,
 ) -> Result<UserName, Response> {
     let oauth = answer.oauth;
-    let mut budgets = vec![Budget::new("login:ip", ip, LOGIN_PER_IP)];
+    let mut budgets = vec![Budget::new("login:ip", attempt.ip, LOGIN_PER_IP)];
     // A name that cannot exist has no account to protect: the IP's budget
     // alone counts it.
-    if let Some(n) = &name {
+    if let Some(n) = &attempt.name {
         match oauth.attempt_budget(headers, n).await {
             Ok(b) => budgets.push(b),
             Err(e) => return Err(unavailable_page(&e)),
         }
     }
-    let held = match oauth.reserve(&budgets, now).await {
-        Ok(held) => held,
-        Err(Refused::Wait(secs)) => return Err(answer.wait("Too many failed sign-ins.", secs)),
-        Err(Refused::Store(e)) => return Err(unavailable_page(&e)),
-    };
+    let held = answer
+        .reserve(&budgets, attempt.now, "Too many failed sign-ins.")
+        .await?;
     let store = oauth.inner.store.as_ref();
     match oauth
         .inner
         .users
-        .verify(store, name.as_ref(), password)
+        .verify(store, attempt.name.as_ref(), attempt.password)
         .await
     {
         Ok(true) => {
-            oauth.release(held, now).await;
+            oauth.release(held, attempt.now).await;
             // `verify` is true only for an existing, hence parsed, name.
-            name.ok_or_else(|| answer.busy())
+            attempt.name.ok_or_else(|| answer.busy())
         }
         Ok(false) => {
             held.keep();
-            tracing::info!(%ip, "failed sign-in");
+            tracing::info!(ip = %attempt.ip, "failed sign-in");
             Err(answer.again("Invalid user name or password.", StatusCode::BAD_REQUEST))
         }
         Err(e) => {
-            oauth.release(held, now).await;
+            oauth.release(held, attempt.now).await;
             Err(answer.failed(e))
         }
     }
 }
 
 /// Account creation within the sign-up budgets (the IP's, then everyone's).
-async fn sign_up(
-    answer: &Answer<'_>,
-    name: Option<UserName>,
-    password: &str,
-    ip: &ClientKey,
-    now: u64,
-) -> Result<UserName, Response> {
+async fn sign_up(answer: &Answer<'_>, attempt: Attempt<'_>) -> Result<UserName, Response> {
     let oauth = answer.oauth;
     let budgets = [
-        Budget::new("signup:ip", ip, SIGNUP_PER_IP),
+        Budget::new("signup:ip", attempt.ip, SIGNUP_PER_IP),
         Budget::global("signup", SIGNUP_GLOBAL),
     ];
-    let held = match oauth.reserve(&budgets, now).await {
-        Ok(held) => held,
-        Err(Refused::Wait(secs)) => {
-            return Err(answer.wait("Too many accounts were created recently.", secs));
-        }
-        Err(Refused::Store(e)) => return Err(unavailable_page(&e)),
-    };
+    let held = answer
+        .reserve(
+            &budgets,
+            attempt.now,
+            "Too many accounts were created recently.",
+        )
+        .await?;
     let store = oauth.inner.store.as_ref();
-    let refusal = match oauth.inner.users.sign_up(store, name.as_ref(), password, now).await {
+    let refusal = match oauth.inner.users.sign_up(store, attempt.name.as_ref(), attempt.password, attempt.now).await {
         SignUp::Created => {
             held.keep();
-            let name = name.ok_or_else(|| answer.busy())?;
+            let name = attempt.name.ok_or_else(|| answer.busy())?;
             tracing::info!(user = %name, "account created");
             return Ok(name);
         }
@@ -360,7 +379,7 @@ async fn sign_up(
         ),
         SignUp::Failed(e) => answer.failed(e),
     };
-    oauth.release(held, now).await;
+    oauth.release(held, attempt.now).await;
     Err(refusal)
 }
 

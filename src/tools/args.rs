@@ -50,32 +50,57 @@ fn echo(input: &str) -> String {
     input.chars().take(MAX_ECHO_CHARS).collect()
 }
 
-/// A trading-pair symbol argument, normalised and checked by
-/// [`Symbol::parse`] (`"btc-usdt"` → `BTCUSDT`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SymbolArg(pub Symbol);
+/// An argument read from its text by the Binance type it becomes
+/// (`"btc-usdt"` → `BTCUSDT` by [`Symbol::parse`]), described to clients by
+/// that type's schema. A refusal is the decoder's problem, after the name.
+pub trait FromArg: Sized {
+    const SCHEMA_NAME: &'static str;
+    fn parse(text: &str) -> Result<Self, BinanceError>;
+    fn schema() -> Schema;
+}
 
-impl<'de> Deserialize<'de> for SymbolArg {
+/// A [`FromArg`] value that an absent argument takes.
+pub trait Defaulted: FromArg {
+    fn when_absent() -> Self;
+}
+
+/// An argument of type `T`, checked as it is decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arg<T>(pub T);
+
+/// A trading-pair symbol.
+pub type SymbolArg = Arg<Symbol>;
+/// A kline interval; 1h when absent.
+pub type IntervalArg = Arg<Interval>;
+/// `spot` (default) or `usdm` (the symbol's USD-M perpetual).
+pub type MarketArg = Arg<Market>;
+/// With `usdm`: `trade` (default), `mark`, `index` or `premium`.
+pub type PriceArg = Arg<Price>;
+/// A rolling-window size: `1m`…`59m`, `1h`…`23h`, `1d`…`7d`.
+pub type WindowSizeArg = Arg<WindowSize>;
+
+impl<'de, T: FromArg> Deserialize<'de> for Arg<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = Cow::<str>::deserialize(d)?;
-        Symbol::parse(&text).map(Self).map_err(refused)
+        T::parse(&text).map(Self).map_err(refused)
     }
 }
 
-impl JsonSchema for SymbolArg {
+impl<T: FromArg> JsonSchema for Arg<T> {
     fn inline_schema() -> bool {
         true
     }
     fn schema_name() -> Cow<'static, str> {
-        "Symbol".into()
+        T::SCHEMA_NAME.into()
     }
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 40,
-            "description": "Binance trading pair, base asset + quote asset, e.g. BTCUSDT (case, '-', '/' and '_' are ignored: btc-usdt works).",
-        })
+        T::schema()
+    }
+}
+
+impl<T: Defaulted> Default for Arg<T> {
+    fn default() -> Self {
+        Self(T::when_absent())
     }
 }
 
@@ -88,37 +113,101 @@ fn refused<E: de::Error>(error: BinanceError) -> E {
     )
 }
 
-/// A kline interval argument; 1h when absent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IntervalArg(pub Interval);
-
-impl Default for IntervalArg {
-    fn default() -> Self {
-        Self(Interval::Hour1)
-    }
+/// The schema of an argument that is one of `names`, `default` when absent.
+fn one_of(names: Vec<&str>, default: &str, description: &str) -> Schema {
+    json_schema!({
+        "type": "string",
+        "enum": names,
+        "default": default,
+        "description": description,
+    })
 }
 
-impl<'de> Deserialize<'de> for IntervalArg {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Cow::<str>::deserialize(d)?;
-        Interval::parse(&text).map(Self).map_err(refused)
+impl FromArg for Symbol {
+    const SCHEMA_NAME: &'static str = "Symbol";
+    fn parse(text: &str) -> Result<Self, BinanceError> {
+        Self::parse(text)
     }
-}
-
-impl JsonSchema for IntervalArg {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> Cow<'static, str> {
-        "Interval".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let all: Vec<&str> = Interval::ALL.iter().map(|i| i.as_str()).collect();
+    fn schema() -> Schema {
         json_schema!({
             "type": "string",
-            "enum": all,
-            "default": "1h",
-            "description": "Candle length, case-sensitive: 1s, 1m…30m, 1h…12h, 1d, 3d, 1w, 1M (1m is a minute, 1M a month).",
+            "minLength": 1,
+            "maxLength": 40,
+            "description": "Binance trading pair, base asset + quote asset, e.g. BTCUSDT (case, '-', '/' and '_' are ignored: btc-usdt works).",
+        })
+    }
+}
+
+impl FromArg for Interval {
+    const SCHEMA_NAME: &'static str = "Interval";
+    fn parse(text: &str) -> Result<Self, BinanceError> {
+        Self::parse(text)
+    }
+    fn schema() -> Schema {
+        one_of(
+            Self::ALL.iter().map(|i| i.as_str()).collect(),
+            Self::when_absent().as_str(),
+            "Candle length, case-sensitive: 1s, 1m…30m, 1h…12h, 1d, 3d, 1w, 1M (1m is a minute, 1M a month).",
+        )
+    }
+}
+
+impl Defaulted for Interval {
+    fn when_absent() -> Self {
+        Self::Hour1
+    }
+}
+
+impl FromArg for Market {
+    const SCHEMA_NAME: &'static str = "Market";
+    fn parse(text: &str) -> Result<Self, BinanceError> {
+        Self::parse(text)
+    }
+    fn schema() -> Schema {
+        one_of(
+            Self::ALL.iter().map(|m| m.as_str()).collect(),
+            Self::default().as_str(),
+            "spot (default) or usdm: the USD-M perpetual of the same symbol.",
+        )
+    }
+}
+
+impl Defaulted for Market {
+    fn when_absent() -> Self {
+        Self::default()
+    }
+}
+
+impl FromArg for Price {
+    const SCHEMA_NAME: &'static str = "Price";
+    fn parse(text: &str) -> Result<Self, BinanceError> {
+        Self::parse(text)
+    }
+    fn schema() -> Schema {
+        one_of(
+            Self::ALL.iter().map(|p| p.as_str()).collect(),
+            Self::default().as_str(),
+            "With market usdm: trade (default, traded prices with volume), mark (the mark price used for margin and liquidations), index (the spot index the mark tracks) or premium ((perpetual - index) / index). Only trade candles have volumes.",
+        )
+    }
+}
+
+impl Defaulted for Price {
+    fn when_absent() -> Self {
+        Self::default()
+    }
+}
+
+impl FromArg for WindowSize {
+    const SCHEMA_NAME: &'static str = "WindowSize";
+    fn parse(text: &str) -> Result<Self, BinanceError> {
+        Self::parse(text)
+    }
+    fn schema() -> Schema {
+        json_schema!({
+            "type": "string",
+            "pattern": "^[0-9]{1,2}[mhd]$",
+            "description": "Rolling window, one unit: 1m…59m, 1h…23h or 1d…7d.",
         })
     }
 }
@@ -161,79 +250,6 @@ impl JsonSchema for PeriodArg {
             "enum": all,
             "default": "1h",
         })
-    }
-}
-
-/// An argument that is one of a few names, parsed by the Binance type it
-/// becomes: [`MarketArg`], [`PriceArg`].
-pub trait Named: Copy + Default + 'static {
-    const SCHEMA_NAME: &'static str;
-    const DESCRIPTION: &'static str;
-    fn all() -> &'static [Self];
-    fn name(self) -> &'static str;
-    fn parse(input: &str) -> Result<Self, crate::binance::BinanceError>;
-}
-
-/// A [`Named`] argument; its default when absent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct NamedArg<T>(pub T);
-
-/// `spot` (default) or `usdm` (the symbol's USD-M perpetual).
-pub type MarketArg = NamedArg<Market>;
-/// With `usdm`: `trade` (default), `mark`, `index` or `premium`.
-pub type PriceArg = NamedArg<Price>;
-
-impl<'de, T: Named> Deserialize<'de> for NamedArg<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Cow::<str>::deserialize(d)?;
-        T::parse(&text).map(Self).map_err(refused)
-    }
-}
-
-impl<T: Named> JsonSchema for NamedArg<T> {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> Cow<'static, str> {
-        T::SCHEMA_NAME.into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let all: Vec<&str> = T::all().iter().map(|t| t.name()).collect();
-        json_schema!({
-            "type": "string",
-            "enum": all,
-            "default": T::default().name(),
-            "description": T::DESCRIPTION,
-        })
-    }
-}
-
-impl Named for Market {
-    const SCHEMA_NAME: &'static str = "Market";
-    const DESCRIPTION: &'static str =
-        "spot (default) or usdm: the USD-M perpetual of the same symbol.";
-    fn all() -> &'static [Self] {
-        &Self::ALL
-    }
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
-    fn parse(input: &str) -> Result<Self, crate::binance::BinanceError> {
-        Self::parse(input)
-    }
-}
-
-impl Named for Price {
-    const SCHEMA_NAME: &'static str = "Price";
-    const DESCRIPTION: &'static str = "With market usdm: trade (default, traded prices with volume), mark (the mark price used for margin and liquidations), index (the spot index the mark tracks) or premium ((perpetual - index) / index). Only trade candles have volumes.";
-    fn all() -> &'static [Self] {
-        &Self::ALL
-    }
-    fn name(self) -> &'static str {
-        self.as_str()
-    }
-    fn parse(input: &str) -> Result<Self, crate::binance::BinanceError> {
-        Self::parse(input)
     }
 }
 
@@ -446,33 +462,6 @@ impl JsonSchema for TimeZoneArg {
                 { "type": "integer", "minimum": -12, "maximum": 14, "description": "whole hours from -12 to 14" },
             ],
             "description": "UTC offset used to bucket daily and longer candles, in [-12:00, +14:00]: 8, \"-1:00\", \"05:45\". Default UTC. startTime/endTime stay UTC.",
-        })
-    }
-}
-
-/// A rolling-window size: `1m`…`59m`, `1h`…`23h`, `1d`…`7d`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WindowSizeArg(pub WindowSize);
-
-impl<'de> Deserialize<'de> for WindowSizeArg {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Cow::<str>::deserialize(d)?;
-        WindowSize::parse(&text).map(Self).map_err(refused)
-    }
-}
-
-impl JsonSchema for WindowSizeArg {
-    fn inline_schema() -> bool {
-        true
-    }
-    fn schema_name() -> Cow<'static, str> {
-        "WindowSize".into()
-    }
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "pattern": "^[0-9]{1,2}[mhd]$",
-            "description": "Rolling window, one unit: 1m…59m, 1h…23h or 1d…7d.",
         })
     }
 }

@@ -175,7 +175,7 @@ mod tests {
 
     use super::*;
     use crate::binance::{Market, Price};
-    use crate::tools::args::NamedArg;
+    use crate::tools::args::Arg;
 
     #[test]
     fn decimals_become_the_nearest_f64() {
@@ -202,15 +202,9 @@ mod tests {
 
     #[test]
     fn a_source_checks_its_arguments_together() {
-        let symbol = || SymbolArg(Symbol::parse("BTCUSDT").expect("symbol"));
-        let source = |interval, market, price| {
-            Source::new(
-                symbol(),
-                IntervalArg(interval),
-                NamedArg(market),
-                NamedArg(price),
-            )
-        };
+        let symbol = || Arg(Symbol::parse("BTCUSDT").expect("symbol"));
+        let source =
+            |interval, market, price| Source::new(symbol(), Arg(interval), Arg(market), Arg(price));
         let mark = source(Interval::Hour1, Market::UsdM, Price::Mark).expect("valid");
         assert_eq!(mark.series_fields().series, "USD-M mark prices");
         let error = source(Interval::Hour1, Market::Spot, Price::Mark).expect_err("spot mark");

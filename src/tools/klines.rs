@@ -267,11 +267,7 @@ arguments for the next one (older candles, or newer ones when startTime was give
 startTime/endTime you get the most recent candles; the last one may still be open. Times accept Unix ms \
 or ISO-8601.";
     const OPEN_WORLD: bool = true;
-    const UI: Option<ToolUi> = Some(ToolUi {
-        resource_uri: apps::CHART_URI,
-        invoking: "Fetching candles…",
-        invoked: "Candles ready",
-    });
+    const UI: Option<ToolUi> = Some(apps::chart_ui("Fetching candles…", "Candles ready"));
 
     async fn call(
         &self,

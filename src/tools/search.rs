@@ -17,7 +17,7 @@ use super::candles::last_closed;
 use super::klines::{find_gaps, stats, summarise as summarise_klines};
 use super::order_book::{MIN_LEVELS_FETCHED, summarise as summarise_book};
 use crate::assets::{Query, Venue, display_name};
-use crate::binance::wire::{ExchangeInfo, FuturesExchangeInfo};
+use crate::binance::wire::{ExchangeInfo, MarketEntry};
 use crate::binance::{BinanceError, Interval, Symbol, TimeRange};
 use crate::mcp::arguments::quote;
 use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
@@ -144,7 +144,7 @@ perp:BTCUSDT) can be passed to `fetch` for a full market snapshot.";
         let mut ranked: Vec<(u8, usize, Listing)> = Vec::new();
         match spot {
             Some(Ok(info)) => {
-                ranked.extend(spot_listings(&info.value).filter_map(|l| rank(&query, l)))
+                ranked.extend(listings(&info.value, Venue::Spot).filter_map(|l| rank(&query, l)))
             }
             // Spot was only a bonus to a perpetual search.
             Some(Err(_)) if query.only == Some(Venue::Perp) => {}
@@ -153,7 +153,7 @@ perp:BTCUSDT) can be passed to `fetch` for a full market snapshot.";
         }
         match futures {
             Some(Ok(info)) => {
-                ranked.extend(perp_listings(&info.value).filter_map(|l| rank(&query, l)));
+                ranked.extend(listings(&info.value, Venue::Perp).filter_map(|l| rank(&query, l)));
             }
             Some(Err(error)) if query.only == Some(Venue::Perp) => return Err(error.into()),
             // A futures outage must not hide spot markets.
@@ -180,27 +180,20 @@ perp:BTCUSDT) can be passed to `fetch` for a full market snapshot.";
     }
 }
 
-fn spot_listings(info: &ExchangeInfo) -> impl Iterator<Item = Listing> + '_ {
+/// The markets of `info` that trade now, on `market`.
+fn listings<S: MarketEntry>(
+    info: &ExchangeInfo<S>,
+    market: Venue,
+) -> impl Iterator<Item = Listing> + '_ {
     info.symbols
         .iter()
-        .filter(|s| s.status == "TRADING")
-        .map(|s| Listing {
-            market: Venue::Spot,
-            symbol: s.symbol.clone(),
-            base: s.base_asset.clone(),
-            quote: s.quote_asset.clone(),
-        })
-}
-
-fn perp_listings(info: &FuturesExchangeInfo) -> impl Iterator<Item = Listing> + '_ {
-    info.symbols
-        .iter()
-        .filter(|s| s.contract_type == "PERPETUAL" && s.status == "TRADING")
-        .map(|s| Listing {
-            market: Venue::Perp,
-            symbol: s.symbol.clone(),
-            base: s.base_asset.clone(),
-            quote: s.quote_asset.clone(),
+        .map(MarketEntry::entry)
+        .filter(|entry| entry.trading)
+        .map(move |entry| Listing {
+            market,
+            symbol: entry.symbol.to_owned(),
+            base: entry.base_asset.to_owned(),
+            quote: entry.quote_asset.to_owned(),
         })
 }
 
@@ -293,14 +286,12 @@ absolute binance.com URL to cite.";
             ctx.binance.exchange_info(),
             ctx.binance.futures_exchange_info()
         );
-        let spot_listing = spot_info
-            .as_ref()
-            .ok()
-            .and_then(|info| spot_listings(&info.value).find(|l| l.symbol == symbol.as_str()));
-        let perp_listing = futures_info
-            .as_ref()
-            .ok()
-            .and_then(|info| perp_listings(&info.value).find(|l| l.symbol == symbol.as_str()));
+        let spot_listing = spot_info.as_ref().ok().and_then(|info| {
+            listings(&info.value, Venue::Spot).find(|l| l.symbol == symbol.as_str())
+        });
+        let perp_listing = futures_info.as_ref().ok().and_then(|info| {
+            listings(&info.value, Venue::Perp).find(|l| l.symbol == symbol.as_str())
+        });
         let listing = match market {
             Venue::Spot => own_listing(
                 spot_info.as_ref().err(),

@@ -148,11 +148,7 @@ Bollinger %B position (near a band within 0.2) and width vs its 20-candle averag
 wide); ATR vs its 20-candle average (> 1.2x elevated, < 0.8x subdued). Quote the reading with its numbers; it \
 describes, it does not predict. The last candle may still be open; gaps in the series are listed.";
     const OPEN_WORLD: bool = true;
-    const UI: Option<ToolUi> = Some(ToolUi {
-        resource_uri: apps::CHART_URI,
-        invoking: "Computing indicators…",
-        invoked: "Indicators ready",
-    });
+    const UI: Option<ToolUi> = Some(apps::chart_ui("Computing indicators…", "Indicators ready"));
 
     async fn call(
         &self,

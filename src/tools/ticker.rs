@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::args::{Freshness, SymbolArg, WindowSizeArg};
+use super::args::{Arg, Freshness, SymbolArg, WindowSizeArg};
 use crate::binance::Symbol;
 use crate::binance::wire::{RollingTicker, Ticker24hr};
 use crate::mcp::tool::{Reply, Tool, ToolContext, ToolError};
@@ -172,7 +172,7 @@ fn requested_symbols(
     symbols: Option<Vec<SymbolArg>>,
 ) -> Result<Vec<Symbol>, ToolError> {
     let mut all: Vec<Symbol> = Vec::new();
-    for SymbolArg(s) in symbol.into_iter().chain(symbols.into_iter().flatten()) {
+    for Arg(s) in symbol.into_iter().chain(symbols.into_iter().flatten()) {
         if !all.contains(&s) {
             all.push(s);
         }

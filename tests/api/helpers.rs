@@ -14,11 +14,10 @@ use std::time::{Duration, Instant, SystemTime};
 use clap::Parser;
 use crypto_mcp::binance::{BinanceClient, ManualClock};
 use crypto_mcp::config::Config;
-use crypto_mcp::mcp::session::SessionStore;
-use crypto_mcp::oauth::store::{RedisStore, StoreLimits};
-use crypto_mcp::oauth::{self as auth, OAuth, OAuthArgs};
+use crypto_mcp::oauth::store::StoreLimits;
+use crypto_mcp::oauth::{OAuth, OAuthArgs};
 use crypto_mcp::shared::redis::Redis;
-use crypto_mcp::{AppState, Settings};
+use crypto_mcp::startup::{self, Wiring};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
@@ -216,58 +215,31 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         None => argv.extend(["--auth", "none"]),
     }
     argv.extend(options.flags.iter().map(String::as_str));
-    let config = Config::try_parse_from(argv).expect("test config");
-    let settings = Settings::from_config(&config);
-
+    let mut config = Config::try_parse_from(argv).expect("test config");
+    if let Some(args) = &options.oauth {
+        config.oauth = args.clone();
+    }
     let clock = options.clock.clone().unwrap_or_default();
     let (system_now, instant_now) = (SystemTime::now(), Instant::now());
-    let oauth = match &options.oauth {
-        None => None,
-        Some(args) => {
-            let clock = clock.clone();
-            let oauth_clock: auth::Clock = Arc::new(move || system_now + clock.offset());
-            let (oauth, _startup) = match &options.shared {
-                None => {
-                    OAuth::with_limits(args, &settings.public_url, oauth_clock, options.limits)
-                        .await
-                }
-                Some(redis) => {
-                    let store = RedisStore::new(redis.clone(), options.limits);
-                    OAuth::with_store(args, &settings.public_url, oauth_clock, Arc::new(store))
-                        .await
-                }
-            }
-            .expect("oauth setup");
-            Some(oauth)
+    let wiring = {
+        let (oauth, mcp) = (clock.clone(), clock.clone());
+        Wiring {
+            oauth_clock: Arc::new(move || system_now + oauth.offset()),
+            mcp_clock: Arc::new(move || instant_now + mcp.offset()),
+            store_limits: options.limits,
         }
-    };
-    let mcp_clock = {
-        let clock = clock.clone();
-        Arc::new(move || instant_now + clock.offset())
     };
     let mut binance_config = config.binance_config();
     if let Some(clock) = options.binance_clock.clone() {
         binance_config.clock = clock;
     }
     let binance_client = BinanceClient::new(binance_config).expect("binance client");
-    let catalog = crypto_mcp::catalog(
-        &binance_client,
-        oauth.as_ref(),
-        settings.app_domain.as_ref(),
-    );
-    let sessions = match options.shared {
-        Some(redis) => SessionStore::shared(redis),
-        None => SessionStore::default(),
-    };
-    let public = settings.public_url.configured().to_string();
-    let state = AppState::with_sessions(
-        settings,
-        binance_client,
-        oauth.clone(),
-        catalog,
-        mcp_clock,
-        sessions,
-    );
+    let state = startup::assemble(&config, binance_client, options.shared, wiring)
+        .await
+        .expect("oauth setup")
+        .state;
+    let oauth = state.oauth.clone();
+    let public = state.settings().public_url.configured().to_string();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(crypto_mcp::serve(listener, state, async {
         let _ = stopped.await;

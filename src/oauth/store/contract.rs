@@ -56,7 +56,7 @@ fn redeem(now: u64) -> (Redeem, TokenHash, TokenHash) {
 }
 
 /// Opens a grant and returns (access hash, refresh hash).
-async fn active_grant(s: &dyn Store, family: &str, now: u64) -> (TokenHash, TokenHash) {
+pub(super) async fn active_grant(s: &dyn Store, family: &str, now: u64) -> (TokenHash, TokenHash) {
     let (_, ch) = mint("c");
     s.issue_code(ch, code(family, now)).await.unwrap();
     let (req, at, rt) = redeem(now);
@@ -510,7 +510,7 @@ pub async fn used_accounts_stay_and_their_consents_go_with_them(make: Make) {
     };
     // "configured" stands for a user from the configuration, not the store.
     for u in ["bob", "idle", "configured"] {
-        s.record_consent(u, "c9", "https://a/cb", consent.clone())
+        s.record_consent(ConsentKey::new(u, "c9", "https://a/cb"), consent.clone())
             .await
             .unwrap();
     }
@@ -518,14 +518,14 @@ pub async fn used_accounts_stay_and_their_consents_go_with_them(make: Make) {
     assert!(s.user("bob").await.unwrap().is_some());
     assert!(s.user("idle").await.unwrap().is_none());
     assert!(
-        s.consent("idle", "c9", "https://a/cb")
+        s.consent(&ConsentKey::new("idle", "c9", "https://a/cb"))
             .await
             .unwrap()
             .is_none()
     );
     for kept in ["bob", "configured"] {
         assert!(
-            s.consent(kept, "c9", "https://a/cb")
+            s.consent(&ConsentKey::new(kept, "c9", "https://a/cb"))
                 .await
                 .unwrap()
                 .is_some(),
@@ -540,17 +540,17 @@ pub async fn consents_are_per_redirect_uri(make: Make) {
         scopes: vec!["mcp:tools".into()],
         granted_at: 1,
     };
-    s.record_consent("bob", "c9", "https://a/cb", consent)
+    s.record_consent(ConsentKey::new("bob", "c9", "https://a/cb"), consent)
         .await
         .unwrap();
     assert!(
-        s.consent("bob", "c9", "https://a/cb")
+        s.consent(&ConsentKey::new("bob", "c9", "https://a/cb"))
             .await
             .unwrap()
             .is_some()
     );
     assert!(
-        s.consent("bob", "c9", "https://a/other")
+        s.consent(&ConsentKey::new("bob", "c9", "https://a/other"))
             .await
             .unwrap()
             .is_none()

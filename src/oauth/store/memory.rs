@@ -5,9 +5,9 @@
 //! a map is full, on the spot.
 
 use super::{
-    AccessRec, Admit, ClientRec, CodeRec, Consent, GrantInfo, Limit, PendingAuth, Redeem, Redeemed,
-    Revoked, Rotate, RotateReq, Session, Store, StoreError, StoreLimits, StoreResult,
-    USED_CODE_MEMORY_SECS, UserRec,
+    AccessRec, Admit, ClientRec, CodeRec, Consent, ConsentKey, GrantInfo, Limit, PendingAuth,
+    Redeem, Redeemed, Revoked, Rotate, RotateReq, Session, Store, StoreError, StoreLimits,
+    StoreResult, USED_CODE_MEMORY_SECS, UserRec,
 };
 use crate::oauth::tokens::{TokenHash, random_bytes};
 use async_trait::async_trait;
@@ -83,7 +83,7 @@ impl Window {
 pub(super) struct State {
     pub clients: HashMap<String, ClientRec>,
     pub users: HashMap<String, UserRec>,
-    pub consents: HashMap<(String, String, String), Consent>,
+    pub consents: HashMap<ConsentKey, Consent>,
     pending: HashMap<String, PendingAuth>,
     pending_by_owner: HashMap<String, usize>,
     sessions: HashMap<TokenHash, Session>,
@@ -198,7 +198,7 @@ impl State {
             }
             // A later account of the same name must not inherit approvals.
             // (Configured users are not in the map: theirs stay.)
-            self.consents.retain(|(u, _, _), _| !gone.contains(u));
+            self.consents.retain(|key, _| !gone.contains(&key.user));
         }
     }
 
@@ -418,41 +418,20 @@ impl Store for MemoryStore {
             .cloned())
     }
 
-    async fn consent(
-        &self,
-        user: &str,
-        client_id: &str,
-        redirect_uri: &str,
-    ) -> StoreResult<Option<Consent>> {
-        let key = (
-            user.to_owned(),
-            client_id.to_owned(),
-            redirect_uri.to_owned(),
-        );
-        Ok(self.read().consents.get(&key).cloned())
+    async fn consent(&self, key: &ConsentKey) -> StoreResult<Option<Consent>> {
+        Ok(self.read().consents.get(key).cloned())
     }
 
-    async fn record_consent(
-        &self,
-        user: &str,
-        client_id: &str,
-        redirect_uri: &str,
-        c: Consent,
-    ) -> StoreResult<()> {
+    async fn record_consent(&self, key: ConsentKey, c: Consent) -> StoreResult<()> {
         {
             let mut s = self.write();
-            let key = (
-                user.to_owned(),
-                client_id.to_owned(),
-                redirect_uri.to_owned(),
-            );
             if !s.consents.contains_key(&key) && s.consents.len() >= self.limits.consents {
                 // Forget consents of clients that no longer exist.
                 let state = &mut *s;
                 let clients = &state.clients;
                 state
                     .consents
-                    .retain(|(_, c, _), _| clients.contains_key(c));
+                    .retain(|key, _| clients.contains_key(&key.client_id));
                 if state.consents.len() >= self.limits.consents {
                     return Err(StoreError::Full);
                 }

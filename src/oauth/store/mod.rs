@@ -180,6 +180,26 @@ impl std::fmt::Debug for UserRec {
     }
 }
 
+/// Whose approval, of which client, for which redirect URI: a consent
+/// holds for exactly this triple, so a client registering a second redirect
+/// URI is asked again.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ConsentKey {
+    pub user: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+}
+
+impl ConsentKey {
+    pub fn new(user: &str, client_id: &str, redirect_uri: &str) -> Self {
+        Self {
+            user: user.to_owned(),
+            client_id: client_id.to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Consent {
     pub scopes: Vec<String>,
@@ -435,19 +455,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_session(&self, hash: TokenHash, s: Session, now: u64) -> StoreResult<()>;
     async fn session(&self, hash: &TokenHash, now: u64) -> StoreResult<Option<Session>>;
 
-    async fn consent(
-        &self,
-        user: &str,
-        client_id: &str,
-        redirect_uri: &str,
-    ) -> StoreResult<Option<Consent>>;
-    async fn record_consent(
-        &self,
-        user: &str,
-        client_id: &str,
-        redirect_uri: &str,
-        c: Consent,
-    ) -> StoreResult<()>;
+    async fn consent(&self, key: &ConsentKey) -> StoreResult<Option<Consent>>;
+    async fn record_consent(&self, key: ConsentKey, c: Consent) -> StoreResult<()>;
 
     /// Stores a code and opens its (not yet active) grant family.
     async fn issue_code(&self, hash: TokenHash, code: CodeRec) -> StoreResult<()>;

@@ -5,7 +5,7 @@
 //! short-lived and start empty.
 
 use super::memory::{Grant, MemoryStore};
-use super::{AccessRec, ClientRec, Consent, UserRec};
+use super::{AccessRec, ClientRec, Consent, ConsentKey, UserRec};
 use crate::oauth::tokens::TokenHash;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -43,9 +43,8 @@ struct SnapshotAccess {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct SnapshotConsent {
-    pub user: String,
-    pub client_id: String,
-    pub redirect_uri: String,
+    #[serde(flatten)]
+    pub key: ConsentKey,
     pub consent: Consent,
 }
 
@@ -71,10 +70,8 @@ impl MemoryStore {
             consents: s
                 .consents
                 .iter()
-                .map(|((u, c, r), consent)| SnapshotConsent {
-                    user: u.clone(),
-                    client_id: c.clone(),
-                    redirect_uri: r.clone(),
+                .map(|(key, consent)| SnapshotConsent {
+                    key: key.clone(),
                     consent: consent.clone(),
                 })
                 .collect(),
@@ -124,10 +121,9 @@ impl MemoryStore {
         for c in snap.clients {
             s.clients.insert(c.client_id.clone(), c);
         }
-        for c in snap.consents {
-            let user = c.user.to_ascii_lowercase();
-            s.consents
-                .insert((user, c.client_id, c.redirect_uri), c.consent);
+        for SnapshotConsent { mut key, consent } in snap.consents {
+            key.user.make_ascii_lowercase();
+            s.consents.insert(key, consent);
         }
         for g in snap.grants {
             for h in g
@@ -166,46 +162,15 @@ impl MemoryStore {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{CodeRec, NewTokens, Redeem, Redeemed, Revoked, Store};
+    use super::super::contract::active_grant;
+    use super::super::{Revoked, Store};
     use super::*;
-    use crate::oauth::tokens::mint;
 
     #[tokio::test]
     async fn a_restored_grant_keeps_its_access_tokens_and_revokes_them() {
         let a = MemoryStore::default();
         let now = 100;
-        let (_, code) = mint("c");
-        let rec = CodeRec {
-            family: "f".into(),
-            client_id: "c1".into(),
-            redirect_uri: "http://127.0.0.1/cb".into(),
-            code_challenge: "x".into(),
-            scopes: vec!["mcp:tools".into()],
-            resource: "https://h/mcp".into(),
-            user: "alice".into(),
-            issued_at: now,
-            expires_at: now + 300,
-        };
-        a.issue_code(code, rec).await.unwrap();
-        let (_, access) = mint("a");
-        let (_, refresh) = mint("r");
-        let req = Redeem {
-            client_id: "c1".into(),
-            redirect_uri: "http://127.0.0.1/cb".into(),
-            challenge: Some("x".into()),
-            resource: None,
-            tokens: NewTokens {
-                access,
-                access_expires_at: now + 3600,
-                refresh,
-                refresh_expires_at: now + 86_400,
-            },
-            now,
-        };
-        assert!(matches!(
-            a.redeem_code(&code, req).await,
-            Ok(Redeemed::Issued(_))
-        ));
+        let (access, refresh) = active_grant(&a, "f", now).await;
         let key = a.secret("k").await.unwrap();
 
         let json = serde_json::to_string(&a.snapshot()).unwrap();

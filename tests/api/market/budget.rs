@@ -13,6 +13,8 @@ use std::time::Duration;
 use clap::Parser;
 use crypto_mcp::binance::{BinanceClient, BinanceConfig, Clock, ManualClock, parse_base_urls};
 use crypto_mcp::config::Config;
+use crypto_mcp::mcp::session::SessionStore;
+use crypto_mcp::mcp::state::{McpState, system_clock};
 use crypto_mcp::{AppState, Settings};
 use futures_util::future::join_all;
 use serde_json::{Value, json};
@@ -53,13 +55,14 @@ async fn spawn_budgeted() -> Budgeted {
     })
     .expect("client");
     let catalog = crypto_mcp::catalog(&client, None, None);
-    let state = AppState::new(
+    let state = AppState::from(McpState::new(
         Settings::from_config(&config),
         client,
         None,
         catalog,
-        crypto_mcp::mcp::state::system_clock(),
-    );
+        system_clock(),
+        SessionStore::default(),
+    ));
     let server = tokio::spawn(crypto_mcp::serve(listener, state, std::future::pending()));
     Budgeted {
         addr,

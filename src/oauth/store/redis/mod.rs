@@ -27,9 +27,9 @@
 mod cache;
 
 use super::{
-    AccessRec, Admit, ClientRec, CodeRec, Consent, GrantInfo, IDLE_TTL_SECS, Limit, Mismatch,
-    PendingAuth, Redeem, Redeemed, Revoked, Rotate, RotateReq, Session, Store, StoreError,
-    StoreLimits, StoreResult, UNUSED_TTL_SECS, USED_CODE_MEMORY_SECS, UserRec,
+    AccessRec, Admit, ClientRec, CodeRec, Consent, ConsentKey, GrantInfo, IDLE_TTL_SECS, Limit,
+    Mismatch, PendingAuth, Redeem, Redeemed, Revoked, Rotate, RotateReq, Session, Store,
+    StoreError, StoreLimits, StoreResult, UNUSED_TTL_SECS, USED_CODE_MEMORY_SECS, UserRec,
 };
 use crate::oauth::tokens::{TokenHash, random_bytes};
 use crate::shared::redis::Redis;
@@ -322,32 +322,21 @@ impl Store for RedisStore {
         }
     }
 
-    async fn consent(
-        &self,
-        user: &str,
-        client_id: &str,
-        redirect_uri: &str,
-    ) -> StoreResult<Option<Consent>> {
+    async fn consent(&self, key: &ConsentKey) -> StoreResult<Option<Consent>> {
         let rec: Option<String> = self
             .query(
                 redis::cmd("HGET")
-                    .arg(self.key("consents", user))
-                    .arg(consent_field(client_id, redirect_uri)),
+                    .arg(self.key("consents", &key.user))
+                    .arg(consent_field(key)),
             )
             .await?;
         rec.map(|r| parse(&r)).transpose()
     }
 
-    async fn record_consent(
-        &self,
-        user: &str,
-        client_id: &str,
-        redirect_uri: &str,
-        c: Consent,
-    ) -> StoreResult<()> {
+    async fn record_consent(&self, key: ConsentKey, c: Consent) -> StoreResult<()> {
         let mut call = self.call(&SCRIPTS.record_consent);
-        call.arg(user)
-            .arg(consent_field(client_id, redirect_uri))
+        call.arg(&key.user)
+            .arg(consent_field(&key))
             .arg(json(&c)?)
             .arg(c.granted_at)
             .arg(self.limits.consents);
@@ -532,8 +521,9 @@ impl Store for RedisStore {
     }
 }
 
-fn consent_field(client_id: &str, redirect_uri: &str) -> String {
-    format!("{client_id}\n{redirect_uri}")
+/// A consent's field in its user's hash.
+fn consent_field(key: &ConsentKey) -> String {
+    format!("{}\n{}", key.client_id, key.redirect_uri)
 }
 
 fn pending_reply(reply: &[String]) -> StoreResult<Option<PendingAuth>> {
