@@ -20,7 +20,7 @@ use crate::binance::{
 };
 use crate::oauth::config::Secretish;
 use crate::oauth::{AuthMode, OAuthArgs};
-use crate::shared::{DEFAULT_PREFIX, StorePrefix, StoreUrl};
+use crate::shared::{DEFAULT_PREFIX, StorePrefix, StoreUrl, StoreUrlError};
 use crate::urls::{AppDomain, PublicBase, PublicUrl, UrlError, is_loopback_host};
 
 /// Browser origins allowed by default: the chat products people connect us
@@ -253,13 +253,16 @@ impl Config {
 
     /// The store: `--store`, else `REDIS_URL`, else memory. Parsed here and
     /// not by clap, whose errors would repeat the value, password included.
-    pub fn store_url(&self) -> Result<StoreUrl, String> {
+    pub fn store_url(&self) -> Result<StoreUrl, ConfigError> {
         match (&self.store, &self.redis_url) {
-            (Some(raw), _) => raw
-                .0
-                .parse()
-                .map_err(|e| format!("--store / MCP_STORE: {e}")),
-            (None, Some(raw)) => raw.0.parse().map_err(|e| format!("REDIS_URL: {e}")),
+            (Some(raw), _) => raw.0.parse().map_err(|error| ConfigError::Store {
+                source: "--store / MCP_STORE",
+                error,
+            }),
+            (None, Some(raw)) => raw.0.parse().map_err(|error| ConfigError::Store {
+                source: "REDIS_URL",
+                error,
+            }),
             (None, None) => Ok(StoreUrl::Memory),
         }
     }
@@ -428,6 +431,11 @@ pub enum ConfigError {
     Host(String),
     /// `--binance-base-url` / `--binance-futures-base-url`.
     Binance(crate::binance::ConfigError),
+    /// `--store` / `MCP_STORE` or `REDIS_URL`, as `source` names it.
+    Store {
+        source: &'static str,
+        error: StoreUrlError,
+    },
 }
 
 impl fmt::Display for ConfigError {
@@ -441,6 +449,7 @@ impl fmt::Display for ConfigError {
                     "--binance-base-url / --binance-futures-base-url: {error}"
                 )
             }
+            Self::Store { source, error } => write!(f, "{source}: {error}"),
         }
     }
 }
@@ -450,6 +459,7 @@ impl std::error::Error for ConfigError {
         match self {
             Self::Origin(error) => Some(error),
             Self::Binance(error) => Some(error),
+            Self::Store { error, .. } => Some(error),
             Self::Host(_) => None,
         }
     }
@@ -620,13 +630,13 @@ mod tests {
 
     #[test]
     fn the_store_is_memory_unless_a_url_is_given() {
-        assert_eq!(parse(&[]).unwrap().store_url(), Ok(StoreUrl::Memory));
+        assert_eq!(parse(&[]).unwrap().store_url().ok(), Some(StoreUrl::Memory));
         let c = parse(&["--redis-url", "redis://r:6379", "--store", "memory"]).unwrap();
-        assert_eq!(c.store_url(), Ok(StoreUrl::Memory), "--store wins");
+        assert_eq!(c.store_url().ok(), Some(StoreUrl::Memory), "--store wins");
         let c = parse(&["--redis-url", "redis://u:pw@r:6379"]).unwrap();
         assert_eq!(c.store_url().unwrap().to_string(), "redis://u@r:6379");
         let c = parse(&["--store", "mysql://u:hunter2@db"]).unwrap();
-        let e = c.store_url().unwrap_err();
+        let e = c.store_url().unwrap_err().to_string();
         assert!(e.contains("--store") && !e.contains("hunter2"), "{e}");
         assert!(!format!("{c:?}").contains("hunter2"));
     }

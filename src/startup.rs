@@ -31,10 +31,8 @@ use crate::urls::PublicBase;
 /// Why the server did not start.
 #[derive(Debug)]
 pub enum StartupError {
-    /// A `--binance-*` flag.
-    Binance(ConfigError),
-    /// `--store` / `MCP_STORE` or `REDIS_URL`.
-    StoreUrl(String),
+    /// A `--binance-*` or `--store` flag.
+    Config(ConfigError),
     /// The shared store did not answer (or holds a newer layout).
     Store {
         url: String,
@@ -52,7 +50,7 @@ impl StartupError {
     /// that may pass (the store down, the port taken).
     pub fn exit_code(&self) -> u8 {
         match self {
-            Self::Binance(_) | Self::StoreUrl(_) | Self::OAuth(_) => 2,
+            Self::Config(_) | Self::OAuth(_) => 2,
             Self::Store { .. } | Self::Listen { .. } => 1,
         }
     }
@@ -61,8 +59,7 @@ impl StartupError {
 impl fmt::Display for StartupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Binance(error) => error.fmt(f),
-            Self::StoreUrl(message) => f.write_str(message),
+            Self::Config(error) => error.fmt(f),
             // One line: a deploy log shows the first line only.
             Self::Store { url, error } => {
                 let why = error.to_string().replace(['\n', '\r'], " ");
@@ -177,8 +174,8 @@ impl Server {
     /// Checks the flags, reaches the shared store, binds the port and
     /// assembles the application, in that order.
     pub async fn start(config: &Config) -> Result<Self, StartupError> {
-        let binance = config.binance_client().map_err(StartupError::Binance)?;
-        let store = config.store_url().map_err(StartupError::StoreUrl)?;
+        let binance = config.binance_client().map_err(StartupError::Config)?;
+        let store = config.store_url().map_err(StartupError::Config)?;
         let redis = match &store {
             StoreUrl::Memory => None,
             StoreUrl::Redis(url) => Some(
