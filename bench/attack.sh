@@ -79,7 +79,7 @@ AUTH_PID=$!
 PIDS+=($AUTH_PID)
 AUTH="http://127.0.0.1:$AUTH_PORT"
 wait_for "$AUTH/healthz"
-TOKEN=$(python3 bench/attack/token.py --url "$AUTH" --user bench --password "$PASSWORD")
+TOKEN=$(python3 bench/attack/sign_in_token.py --url "$AUTH" --user bench --password "$PASSWORD")
 export TOKEN
 # Warm the candle cache so klines calls are cache hits.
 curl -fsS -o /dev/null -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \

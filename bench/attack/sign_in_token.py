@@ -2,7 +2,7 @@
 way a client does: dynamic registration, the sign-in page, the code, then
 /token with PKCE.
 
-    python3 bench/attack/token.py --url http://127.0.0.1:PORT --user NAME --password PASSWORD
+    python3 bench/attack/sign_in_token.py --url http://127.0.0.1:PORT --user NAME --password PASSWORD
 
 Loopback only; no redirect is followed (the callback never listens).
 """
