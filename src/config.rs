@@ -170,9 +170,9 @@ pub struct Config {
     #[arg(long, env = "MCP_ALLOWED_HOSTS", value_delimiter = ',')]
     pub allowed_hosts: Vec<HostRule>,
 
-    /// Most GET notification streams open at once, across all sessions;
-    /// past it a new stream gets 503 with Retry-After. Keep it well below
-    /// the connection limit.
+    /// Most GET notification streams open at once, across all sessions (one
+    /// caller may hold a quarter, at least 4); past it a new stream gets 503
+    /// with Retry-After. Keep it well below the connection limit.
     #[arg(long, env = "MCP_MAX_STREAMS", default_value_t = DEFAULT_MAX_STREAMS,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=65_536))]
     pub max_streams: usize,

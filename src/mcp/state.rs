@@ -8,14 +8,15 @@
 //! a graceful shutdown can finish draining. Sessions read time from an
 //! injected clock, so their expiry is tested without sleeping.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
-use crate::binance::BinanceClient;
+use crate::binance::{BinanceClient, CallerKey};
 use crate::config::Settings;
 use crate::oauth::OAuth;
 
@@ -32,6 +33,11 @@ pub fn system_clock() -> Clock {
 /// The share of the stream cap that streams without a session may take:
 /// they never carry a notification, so they must not crowd out sessions.
 const SESSIONLESS_SHARE: usize = 4;
+/// The share of the stream cap one caller (a user, or an IP) may take, so
+/// one client cannot hold every place (64 of the default 256)...
+const CALLER_SHARE: usize = 4;
+/// ...but never fewer than a client with two sessions uses.
+const MIN_STREAMS_PER_CALLER: usize = 4;
 
 #[derive(Clone)]
 pub struct McpState {
@@ -51,12 +57,57 @@ pub struct Inner {
     /// one without a session a place in `sessionless_streams` too.
     streams: Arc<Semaphore>,
     sessionless_streams: Arc<Semaphore>,
+    streams_by_caller: Arc<CallerStreams>,
 }
 
 /// A GET stream's place under the caps, given back when the stream ends.
 pub struct StreamPermit {
     _any: OwnedSemaphorePermit,
     _sessionless: Option<OwnedSemaphorePermit>,
+    _caller: CallerPlace,
+}
+
+/// How many streams each caller holds; callers holding none are absent.
+struct CallerStreams {
+    per_caller: usize,
+    held: Mutex<HashMap<CallerKey, usize>>,
+}
+
+impl CallerStreams {
+    fn take(self: &Arc<Self>, caller: CallerKey) -> Option<CallerPlace> {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = held.entry(caller.clone()).or_default();
+        if *count >= self.per_caller {
+            return None;
+        }
+        *count += 1;
+        Some(CallerPlace {
+            streams: Arc::clone(self),
+            caller,
+        })
+    }
+}
+
+/// One stream's place in its caller's share.
+struct CallerPlace {
+    streams: Arc<CallerStreams>,
+    caller: CallerKey,
+}
+
+impl Drop for CallerPlace {
+    fn drop(&mut self) {
+        let mut held = self
+            .streams
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = held.get_mut(&self.caller) {
+            *count -= 1;
+            if *count == 0 {
+                held.remove(&self.caller);
+            }
+        }
+    }
 }
 
 impl Deref for McpState {
@@ -91,6 +142,10 @@ impl McpState {
                 shutdown: watch::channel(false).0,
                 streams: Arc::new(Semaphore::new(streams)),
                 sessionless_streams: Arc::new(Semaphore::new((streams / SESSIONLESS_SHARE).max(1))),
+                streams_by_caller: Arc::new(CallerStreams {
+                    per_caller: (streams / CALLER_SHARE).max(MIN_STREAMS_PER_CALLER),
+                    held: Mutex::default(),
+                }),
             }),
         }
     }
@@ -112,8 +167,10 @@ impl McpState {
         }
     }
 
-    /// A place for one more GET stream, or `None` past the caps.
-    pub fn stream_permit(&self, with_session: bool) -> Option<StreamPermit> {
+    /// A place for one more GET stream of `caller`, or `None` past the
+    /// caller's share or the caps.
+    pub fn stream_permit(&self, caller: CallerKey, with_session: bool) -> Option<StreamPermit> {
+        let caller = self.streams_by_caller.take(caller)?;
         let sessionless = match with_session {
             true => None,
             false => Some(self.sessionless_streams.clone().try_acquire_owned().ok()?),
@@ -121,6 +178,7 @@ impl McpState {
         Some(StreamPermit {
             _any: self.streams.clone().try_acquire_owned().ok()?,
             _sessionless: sessionless,
+            _caller: caller,
         })
     }
 }

@@ -1,14 +1,23 @@
 //! What one client can make the server hold or send: GET streams are capped
-//! across all sessions, and a client without a token gets small answers.
+//! per caller and across all sessions, and a client without a token gets
+//! small answers.
 
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
+use crate::helpers::oauth::client_from;
 use crate::helpers::{Options, TestApp, spawn_app_with};
 
 async fn open_stream(app: &TestApp, session: Option<&str>) -> Response {
-    let mut request = app
-        .http
+    open_stream_with(&app.http, app, session).await
+}
+
+async fn open_stream_with(
+    http: &reqwest::Client,
+    app: &TestApp,
+    session: Option<&str>,
+) -> Response {
+    let mut request = http
         .get(app.url("/mcp"))
         .header("accept", "text/event-stream");
     if let Some(session) = session {
@@ -64,6 +73,44 @@ async fn streams_past_the_global_cap_get_503_and_give_their_place_back() {
         StatusCode::OK
     );
     drop(sessionless);
+}
+
+#[tokio::test]
+async fn one_caller_holds_at_most_its_share_of_the_streams() {
+    // A quarter of 32 per caller, far below the cap itself.
+    let app = spawn_app_with(Options::new().flags(&["--max-streams", "32"])).await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let session = app.initialize("2025-11-25").await;
+        for _ in 0..2 {
+            let stream = open_stream(&app, Some(&session)).await;
+            assert_eq!(stream.status(), StatusCode::OK);
+            held.push(stream);
+        }
+    }
+    let refused = open_stream(&app, None).await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(refused.headers().contains_key("retry-after"));
+
+    let other = client_from("127.0.0.2");
+    let theirs = open_stream_with(&other, &app, None).await;
+    assert_eq!(
+        theirs.status(),
+        StatusCode::OK,
+        "another caller still gets in"
+    );
+
+    // A closed stream gives its place back to its caller.
+    drop(held.pop());
+    let start = std::time::Instant::now();
+    while open_stream(&app, None).await.status() != StatusCode::OK {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "the place came back"
+        );
+        tokio::task::yield_now().await;
+    }
+    drop(theirs);
 }
 
 fn tools_list(id: usize) -> Value {

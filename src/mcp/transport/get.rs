@@ -15,6 +15,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::headers::{SESSION_HEADER, header_str, stateless_header};
 use super::page::{describe, page};
 use super::response::{method_not_allowed, sse};
+use crate::binance::CallerKey;
 use crate::mcp::auth::for_people;
 use crate::mcp::error::McpError;
 use crate::mcp::session::{Lookup, StreamRegistration};
@@ -26,7 +27,12 @@ const STREAMS_RETRY_AFTER_SECS: &str = "30";
 
 /// GET: a notification stream for clients that ask for one, a short
 /// description of the server for everyone else.
-pub async fn handle(State(state): State<McpState>, method: Method, headers: HeaderMap) -> Response {
+pub async fn handle(
+    State(state): State<McpState>,
+    caller: CallerKey,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
     if for_people(&method, &headers) {
         return page(&state, &headers);
     }
@@ -53,7 +59,7 @@ pub async fn handle(State(state): State<McpState>, method: Method, headers: Head
     };
     // The place is taken before a session's oldest stream is displaced, so
     // a refused stream leaves the others alone.
-    let Some(permit) = state.stream_permit(session.is_some()) else {
+    let Some(permit) = state.stream_permit(caller, session.is_some()) else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, STREAMS_RETRY_AFTER_SECS)],
