@@ -29,6 +29,10 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
 /// Fraction of a limit we ever plan to use, in percent: the rest absorbs
 /// clock skew against Binance's minute and traffic we cannot see.
 pub const PLANNED_SHARE: u32 = 80;
@@ -67,6 +71,12 @@ impl CallerKey {
 
     fn overflow() -> Self {
         Self(Arc::from("overflow"))
+    }
+
+    /// A stable name for the key in a shared store, which reveals neither
+    /// the user name nor the IP.
+    pub fn digest(&self) -> String {
+        URL_SAFE_NO_PAD.encode(&Sha256::digest(self.0.as_bytes())[..16])
     }
 }
 

@@ -21,13 +21,14 @@ use std::time::Instant;
 use tokio::sync::{broadcast, oneshot};
 
 use super::version::ProtocolVersion;
+use crate::binance::CallerKey;
 
 mod shared;
 mod view;
 use shared::SharedSessions;
 pub use view::{
-    LogLevel, Lookup, MAX_SESSIONS, MAX_STREAMS_PER_SESSION, MAX_SUBSCRIPTIONS, MAX_TERMINATED,
-    SESSION_IDLE_TTL, SessionError, SessionView, TERMINATED_TTL,
+    LogLevel, Lookup, MAX_SESSIONS, MAX_SESSIONS_PER_CALLER, MAX_STREAMS_PER_SESSION,
+    MAX_SUBSCRIPTIONS, MAX_TERMINATED, SESSION_IDLE_TTL, SessionError, SessionView, TERMINATED_TTL,
 };
 
 /// Notifications buffered per session for slow GET streams; a lagging
@@ -36,6 +37,7 @@ const NOTIFICATION_BUFFER: usize = 32;
 
 /// What a session remembers, when sessions are kept in this process.
 struct Record {
+    caller: CallerKey,
     version: ProtocolVersion,
     log_level: Option<LogLevel>,
     last_seen: Instant,
@@ -53,16 +55,48 @@ struct Streams {
 struct Sessions {
     /// Empty when the records are shared ([`SharedSessions`]).
     records: HashMap<Arc<str>, Record>,
+    /// How many of `records` each caller has; callers with none are absent.
+    per_caller: HashMap<CallerKey, usize>,
     terminated: HashMap<Arc<str>, Instant>,
     streams: HashMap<Arc<str>, Streams>,
     next_stream: u64,
 }
 
 impl Sessions {
+    fn insert(&mut self, id: Arc<str>, record: Record) {
+        *self.per_caller.entry(record.caller.clone()).or_default() += 1;
+        self.records.insert(id, record);
+    }
+
+    /// Takes a record out, keeping the per-caller counts.
+    fn remove_record(&mut self, id: &str) -> Option<(Arc<str>, Record)> {
+        let (key, record) = self.records.remove_entry(id)?;
+        if let Some(count) = self.per_caller.get_mut(&record.caller) {
+            *count -= 1;
+            if *count == 0 {
+                self.per_caller.remove(&record.caller);
+            }
+        }
+        Some((key, record))
+    }
+
     /// Forgets a record, and closes its streams here.
     fn drop_session(&mut self, id: &str) {
-        self.records.remove(id);
+        self.remove_record(id);
         self.streams.remove(id);
+    }
+
+    /// Drops the least recently used of the sessions `which` picks.
+    fn drop_least_recent(&mut self, which: impl Fn(&Record) -> bool) {
+        let oldest = self
+            .records
+            .iter()
+            .filter(|(_, s)| which(s))
+            .min_by_key(|(_, s)| s.last_seen)
+            .map(|(id, _)| id.clone());
+        if let Some(id) = oldest {
+            self.drop_session(&id);
+        }
     }
 }
 
@@ -127,14 +161,18 @@ impl SessionStore {
     pub async fn create(
         &self,
         version: ProtocolVersion,
+        caller: &CallerKey,
         now: Instant,
     ) -> Result<Arc<str>, SessionError> {
         let id: Arc<str> = uuid::Uuid::new_v4().simple().to_string().into();
         if let Some(shared) = &self.shared {
-            shared.create(&id, version).await?;
+            shared.create(&id, version, caller).await?;
             return Ok(id);
         }
         let mut sessions = self.lock();
+        if sessions.per_caller.get(caller).copied().unwrap_or(0) >= MAX_SESSIONS_PER_CALLER {
+            sessions.drop_least_recent(|s| s.caller == *caller);
+        }
         if sessions.records.len() >= MAX_SESSIONS {
             let idle: Vec<Arc<str>> = sessions
                 .records
@@ -146,18 +184,13 @@ impl SessionStore {
                 sessions.drop_session(&id);
             }
         }
-        if sessions.records.len() >= MAX_SESSIONS
-            && let Some(oldest) = sessions
-                .records
-                .iter()
-                .min_by_key(|(_, s)| s.last_seen)
-                .map(|(id, _)| id.clone())
-        {
-            sessions.drop_session(&oldest);
+        if sessions.records.len() >= MAX_SESSIONS {
+            sessions.drop_least_recent(|_| true);
         }
-        sessions.records.insert(
+        sessions.insert(
             id.clone(),
             Record {
+                caller: caller.clone(),
                 version,
                 log_level: None,
                 last_seen: now,
@@ -206,7 +239,7 @@ impl SessionStore {
             return Ok(ended);
         }
         let mut sessions = self.lock();
-        let Some((key, _)) = sessions.records.remove_entry(id) else {
+        let Some((key, _)) = sessions.remove_record(id) else {
             return Ok(false);
         };
         sessions.streams.remove(id);
@@ -341,6 +374,10 @@ mod tests {
 
     const V: ProtocolVersion = ProtocolVersion::V2025_11_25;
 
+    fn me() -> CallerKey {
+        CallerKey::ip("127.0.0.1")
+    }
+
     /// The memory store, and (when redis-server is there) two stores on one
     /// Redis, as two instances would have.
     fn backends() -> Vec<(Arc<SessionStore>, Arc<SessionStore>)> {
@@ -358,7 +395,10 @@ mod tests {
     async fn a_session_remembers_its_version_and_log_level_everywhere() {
         for (a, b) in backends() {
             let now = Instant::now();
-            let id = a.create(ProtocolVersion::V2025_06_18, now).await.unwrap();
+            let id = a
+                .create(ProtocolVersion::V2025_06_18, &me(), now)
+                .await
+                .unwrap();
             b.set_log_level(&id, LogLevel::Warning).await.unwrap();
             let view = live(a.lookup(&id, now).await);
             assert_eq!(view.version, ProtocolVersion::V2025_06_18);
@@ -371,7 +411,7 @@ mod tests {
     async fn an_ended_session_answers_terminated_everywhere() {
         for (a, b) in backends() {
             let t0 = Instant::now();
-            let id = a.create(V, t0).await.unwrap();
+            let id = a.create(V, &me(), t0).await.unwrap();
             live(b.lookup(&id, t0).await);
             assert!(b.terminate(&id, t0).await.unwrap());
             assert!(!a.terminate(&id, t0).await.unwrap(), "already ended");
@@ -383,7 +423,7 @@ mod tests {
     #[tokio::test]
     async fn subscriptions_are_bounded_per_session() {
         for (a, b) in backends() {
-            let id = a.create(V, Instant::now()).await.unwrap();
+            let id = a.create(V, &me(), Instant::now()).await.unwrap();
             for i in 0..MAX_SUBSCRIPTIONS {
                 assert!(a.subscribe(&id, &format!("test://{i}")).await.unwrap());
             }
@@ -397,7 +437,7 @@ mod tests {
     #[tokio::test]
     async fn a_new_stream_displaces_the_oldest() {
         for (store, _) in backends() {
-            let id = store.create(V, Instant::now()).await.unwrap();
+            let id = store.create(V, &me(), Instant::now()).await.unwrap();
             let view = live(store.lookup(&id, Instant::now()).await);
             let mut first = store.open_stream(&view);
             let _second = store.open_stream(&view);
@@ -414,8 +454,8 @@ mod tests {
     async fn resource_updates_reach_subscribers_only() {
         for (store, _) in backends() {
             let now = Instant::now();
-            let watching = store.create(V, now).await.unwrap();
-            let idle = store.create(V, now).await.unwrap();
+            let watching = store.create(V, &me(), now).await.unwrap();
+            let idle = store.create(V, &me(), now).await.unwrap();
             assert!(store.subscribe(&watching, "test://r").await.unwrap());
             let mut stream = store.open_stream(&live(store.lookup(&watching, now).await));
             let mut idle_stream = store.open_stream(&live(store.lookup(&idle, now).await));
@@ -435,7 +475,7 @@ mod tests {
         // Nothing listens on port 9.
         let store = SessionStore::shared(Redis::lazy("redis://127.0.0.1:9/", "t:"));
         let now = Instant::now();
-        assert!(store.create(V, now).await.is_err());
+        assert!(store.create(V, &me(), now).await.is_err());
         assert!(store.lookup("id", now).await.is_err());
         assert!(store.terminate("id", now).await.is_err());
         assert!(store.subscribe("id", "test://r").await.is_err());
@@ -445,7 +485,7 @@ mod tests {
     async fn sessions_expire_when_idle() {
         let store = SessionStore::default();
         let t0 = Instant::now();
-        let id = store.create(V, t0).await.unwrap();
+        let id = store.create(V, &me(), t0).await.unwrap();
         live(store.lookup(&id, t0 + SESSION_IDLE_TTL / 2).await);
         // Touching renewed it, so it is still live one TTL after creation.
         live(store.lookup(&id, t0 + SESSION_IDLE_TTL).await);
@@ -460,7 +500,7 @@ mod tests {
     async fn terminated_ids_fade() {
         let store = SessionStore::default();
         let t0 = Instant::now();
-        let id = store.create(V, t0).await.unwrap();
+        let id = store.create(V, &me(), t0).await.unwrap();
         assert!(store.terminate(&id, t0).await.unwrap());
         assert!(matches!(
             store.lookup(&id, t0 + TERMINATED_TTL).await,
@@ -469,13 +509,39 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn one_caller_pushes_out_only_its_own_sessions() {
+        for (a, b) in backends() {
+            let t0 = Instant::now();
+            let theirs = a.create(V, &CallerKey::ip("127.0.0.2"), t0).await.unwrap();
+            let mut mine = Vec::new();
+            for i in 1..=MAX_SESSIONS_PER_CALLER {
+                let at = t0 + Duration::from_millis(i as u64);
+                mine.push(a.create(V, &me(), at).await.unwrap());
+            }
+            let later = t0 + Duration::from_secs(60);
+            let newest = b.create(V, &me(), later).await.unwrap();
+            live(a.lookup(&theirs, later).await);
+            live(a.lookup(&newest, later).await);
+            let mut gone = 0;
+            for id in &mine {
+                if matches!(b.lookup(id, later).await, Ok(Lookup::Unknown)) {
+                    gone += 1;
+                }
+            }
+            assert_eq!(gone, 1, "exactly one of the caller's own went");
+        }
+    }
+
+    #[tokio::test]
     async fn the_number_of_sessions_is_bounded() {
         let store = SessionStore::default();
         let t0 = Instant::now();
-        let first = store.create(V, t0).await.unwrap();
+        let first = store.create(V, &me(), t0).await.unwrap();
+        // Spread over callers, each well within its own share.
         for i in 1..=MAX_SESSIONS {
+            let caller = CallerKey::ip(&format!("10.0.0.{}", i % 20));
             store
-                .create(V, t0 + Duration::from_millis(i as u64))
+                .create(V, &caller, t0 + Duration::from_millis(i as u64))
                 .await
                 .unwrap();
         }

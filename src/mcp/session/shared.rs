@@ -7,7 +7,9 @@
 //! [`TERMINATED_TTL`], so every instance answers 404 for it. The number of
 //! records is bounded as in memory: an index of ids by last use
 //! (`idx:mcp-sessions`) drops the least recently used past
-//! [`MAX_SESSIONS`]. Each change is one script, atomic across instances.
+//! [`MAX_SESSIONS`], and one per caller (`idx:mcp-sessions:<caller digest>`)
+//! drops a caller's own past [`MAX_SESSIONS_PER_CALLER`]. Each change is one
+//! script, atomic across instances.
 
 use std::sync::LazyLock;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -15,29 +17,51 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use redis::{Script, ScriptInvocation};
 
 use super::view::{
-    LogLevel, Lookup, MAX_SESSIONS, MAX_SUBSCRIPTIONS, SESSION_IDLE_TTL, SessionError, SessionView,
-    TERMINATED_TTL,
+    LogLevel, Lookup, MAX_SESSIONS, MAX_SESSIONS_PER_CALLER, MAX_SUBSCRIPTIONS, SESSION_IDLE_TTL,
+    SessionError, SessionView, TERMINATED_TTL,
 };
+use crate::binance::CallerKey;
 use crate::mcp::version::ProtocolVersion;
 use crate::shared::redis::Redis;
 
 const COMMON: &str = "local P = ARGV[1]
 local function k(kind, id) return P .. kind .. ':' .. id end
 local idx = P .. 'idx:mcp-sessions'
+local function caller_idx(caller) return idx .. ':' .. caller end
+local function caller_of(id) return redis.call('HGET', k('mcp-sess', id), 'caller') end
+local function forget(id)
+  local caller = caller_of(id)
+  if caller then redis.call('ZREM', caller_idx(caller), id) end
+  redis.call('ZREM', idx, id)
+  redis.call('DEL', k('mcp-sess', id), k('mcp-subs', id))
+end
 ";
 
-/// ARGV: prefix, id, version, ttl secs, now ms, cap.
+/// ARGV: prefix, id, version, ttl secs, now ms, cap, caller, caller's cap.
+/// The caller's own least recently used session goes first, then the
+/// least recently used of all.
 const CREATE: &str = "
 local id, ttl, now = ARGV[2], tonumber(ARGV[4]), tonumber(ARGV[5])
+local mine = caller_idx(ARGV[7])
 redis.call('ZREMRANGEBYSCORE', idx, '-inf', now - ttl * 1000)
-while redis.call('ZCARD', idx) >= tonumber(ARGV[6]) do
-  local gone = redis.call('ZPOPMIN', idx)
-  if not gone[1] then break end
-  redis.call('DEL', k('mcp-sess', gone[1]), k('mcp-subs', gone[1]))
+redis.call('ZREMRANGEBYSCORE', mine, '-inf', now - ttl * 1000)
+while redis.call('ZCARD', mine) >= tonumber(ARGV[8]) do
+  local gone = redis.call('ZRANGE', mine, 0, 0)[1]
+  if not gone then break end
+  redis.call('ZREM', mine, gone)
+  forget(gone)
 end
-redis.call('HSET', k('mcp-sess', id), 'version', ARGV[3], 'log_level', '')
+while redis.call('ZCARD', idx) >= tonumber(ARGV[6]) do
+  local gone = redis.call('ZRANGE', idx, 0, 0)[1]
+  if not gone then break end
+  redis.call('ZREM', idx, gone)
+  forget(gone)
+end
+redis.call('HSET', k('mcp-sess', id), 'version', ARGV[3], 'log_level', '', 'caller', ARGV[7])
 redis.call('EXPIRE', k('mcp-sess', id), ttl)
 redis.call('ZADD', idx, now, id)
+redis.call('ZADD', mine, now, id)
+redis.call('EXPIRE', mine, ttl)
 return 1
 ";
 
@@ -50,16 +74,20 @@ if not v[1] then return {'unknown'} end
 redis.call('EXPIRE', k('mcp-sess', id), ttl)
 redis.call('EXPIRE', k('mcp-subs', id), ttl)
 redis.call('ZADD', idx, tonumber(ARGV[4]), id)
+local caller = caller_of(id)
+if caller then
+  redis.call('ZADD', caller_idx(caller), tonumber(ARGV[4]), id)
+  redis.call('EXPIRE', caller_idx(caller), ttl)
+end
 return {'live', v[1], v[2] or ''}
 ";
 
 /// ARGV: prefix, id, terminated ttl secs.
 const TERMINATE: &str = "
 local id = ARGV[2]
-if redis.call('DEL', k('mcp-sess', id)) == 0 then return 0 end
-redis.call('DEL', k('mcp-subs', id))
+if redis.call('EXISTS', k('mcp-sess', id)) == 0 then return 0 end
+forget(id)
 redis.call('SET', k('mcp-end', id), '1', 'EX', tonumber(ARGV[3]))
-redis.call('ZREM', idx, id)
 return 1
 ";
 
@@ -137,12 +165,19 @@ impl SharedSessions {
         self.redis.key(&format!("{kind}:{id}"))
     }
 
-    pub async fn create(&self, id: &str, version: ProtocolVersion) -> Result<(), SessionError> {
+    pub async fn create(
+        &self,
+        id: &str,
+        version: ProtocolVersion,
+        caller: &CallerKey,
+    ) -> Result<(), SessionError> {
         let mut call = self.call(&SCRIPTS.create, id);
         call.arg(version.as_str())
             .arg(SESSION_IDLE_TTL.as_secs())
             .arg(now_ms())
-            .arg(MAX_SESSIONS);
+            .arg(MAX_SESSIONS)
+            .arg(caller.digest())
+            .arg(MAX_SESSIONS_PER_CALLER);
         self.redis.run::<i64>(&call).await.map_err(failed)?;
         Ok(())
     }

@@ -11,6 +11,10 @@ use crate::mcp::version::ProtocolVersion;
 /// Live sessions kept at once; beyond this the least recently used one is
 /// dropped (its client simply continues sessionless).
 pub const MAX_SESSIONS: usize = 10_000;
+/// Live sessions one caller (a user, or an IP) keeps at once: past it, its
+/// own least recently used one goes, so one client cannot push everyone
+/// else's sessions out of [`MAX_SESSIONS`].
+pub const MAX_SESSIONS_PER_CALLER: usize = MAX_SESSIONS / 10;
 /// A session unused this long is forgotten. ChatGPT has been seen idling
 /// for two hours between calls; forgetting costs it nothing since sessions
 /// are optional.

@@ -119,7 +119,7 @@ pub async fn handle(
     };
     let kind = prepared.era.kind();
     if let Method::Initialize { protocol_version } = &prepared.method {
-        return initialize(&state, request.id, protocol_version, now).await;
+        return initialize(&state, &caller, request.id, protocol_version, now).await;
     }
     if let Some((oauth, issuer)) = &anonymous
         && !auth::open_to_anonymous(&request.method)
@@ -167,9 +167,15 @@ async fn read_body(body: Body) -> Result<Bytes, McpError> {
 }
 
 /// Negotiates a version and mints the session that remembers it.
-async fn initialize(state: &McpState, id: &RawValue, requested: &str, now: Instant) -> Response {
+async fn initialize(
+    state: &McpState,
+    caller: &CallerKey,
+    id: &RawValue,
+    requested: &str,
+    now: Instant,
+) -> Response {
     let version = server::negotiate(requested);
-    let session = match state.sessions.create(version, now).await {
+    let session = match state.sessions.create(version, caller, now).await {
         Ok(session) => session,
         Err(e) => return answer(Some(id), &Err(e.into()), EraKind::Handshake).into_response(),
     };
