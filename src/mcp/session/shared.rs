@@ -43,20 +43,17 @@ end
 const CREATE: &str = "
 local id, ttl, now = ARGV[2], tonumber(ARGV[4]), tonumber(ARGV[5])
 local mine = caller_idx(ARGV[7])
-redis.call('ZREMRANGEBYSCORE', idx, '-inf', now - ttl * 1000)
-redis.call('ZREMRANGEBYSCORE', mine, '-inf', now - ttl * 1000)
-while redis.call('ZCARD', mine) >= tonumber(ARGV[8]) do
-  local gone = redis.call('ZRANGE', mine, 0, 0)[1]
-  if not gone then break end
-  redis.call('ZREM', mine, gone)
-  forget(gone)
+local function trim(index, cap)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', now - ttl * 1000)
+  while redis.call('ZCARD', index) >= cap do
+    local gone = redis.call('ZRANGE', index, 0, 0)[1]
+    if not gone then break end
+    redis.call('ZREM', index, gone)
+    forget(gone)
+  end
 end
-while redis.call('ZCARD', idx) >= tonumber(ARGV[6]) do
-  local gone = redis.call('ZRANGE', idx, 0, 0)[1]
-  if not gone then break end
-  redis.call('ZREM', idx, gone)
-  forget(gone)
-end
+trim(mine, tonumber(ARGV[8]))
+trim(idx, tonumber(ARGV[6]))
 redis.call('HSET', k('mcp-sess', id), 'version', ARGV[3], 'log_level', '', 'caller', ARGV[7])
 redis.call('EXPIRE', k('mcp-sess', id), ttl)
 redis.call('ZADD', idx, now, id)
