@@ -34,6 +34,37 @@ fn command_with_binance(port: u16, users: &str, binance: &str) -> Command {
     c
 }
 
+/// A server process that is stopped when the test ends, even by a failed
+/// assertion, so no test leaves a server running.
+struct Running(Child);
+
+impl Running {
+    fn spawn(command: &mut Command) -> Self {
+        Self(command.spawn().expect("the binary starts"))
+    }
+}
+
+impl std::ops::Deref for Running {
+    type Target = Child;
+
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
     let start = Instant::now();
     loop {
@@ -85,11 +116,11 @@ async fn the_state_file_is_written_on_sigterm_and_ctrl_c() {
         let path = dir.path().join("state.json");
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
-        let mut child = command(port, &format!("{USER}:{PASSWORD}"))
-            .arg("--state-file")
-            .arg(&path)
-            .spawn()
-            .unwrap();
+        let mut child = Running::spawn(
+            command(port, &format!("{USER}:{PASSWORD}"))
+                .arg("--state-file")
+                .arg(&path),
+        );
         let http = reqwest::Client::new();
         wait_healthy(&http, &base).await;
         let r = http
@@ -223,10 +254,12 @@ async fn a_tls_store_is_reached_over_rediss() {
     // … and served with it.
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut child = command(port, &format!("{USER}:{PASSWORD}"))
-        .args(["--store", &url, "--store-ca-file", &file("ca.crt")])
-        .spawn()
-        .unwrap();
+    let child = Running::spawn(command(port, &format!("{USER}:{PASSWORD}")).args([
+        "--store",
+        &url,
+        "--store-ca-file",
+        &file("ca.crt"),
+    ]));
     let http = reqwest::Client::new();
     wait_healthy(&http, &base).await;
     let r = http
@@ -236,8 +269,7 @@ async fn a_tls_store_is_reached_over_rediss() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     drop(server);
 }
 
@@ -250,12 +282,12 @@ async fn secrets_never_reach_the_logs_even_at_trace_level() {
     let output = log.reopen().unwrap();
     let binance = FakeBinance::start().await;
     let port = free_port();
-    let mut child = command_with_binance(port, &format!("{USER}:{PASSWORD}"), &binance.url())
-        .env("RUST_LOG", "trace")
-        .stderr(output.try_clone().unwrap())
-        .stdout(output)
-        .spawn()
-        .unwrap();
+    let child = Running::spawn(
+        command_with_binance(port, &format!("{USER}:{PASSWORD}"), &binance.url())
+            .env("RUST_LOG", "trace")
+            .stderr(output.try_clone().unwrap())
+            .stdout(output),
+    );
     let s = attach(([127, 0, 0, 1], port).into(), binance);
     wait_healthy(&s.http, &s.base).await;
 
@@ -306,8 +338,7 @@ async fn secrets_never_reach_the_logs_even_at_trace_level() {
         .await
         .unwrap();
     assert_eq!(called.status(), StatusCode::OK);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(child);
 
     let logs = std::fs::read_to_string(log.path()).unwrap();
     assert!(logs.contains("tokens issued"), "logging is on: {logs}");
