@@ -73,8 +73,10 @@ impl CallerKey {
         Self(Arc::from("overflow"))
     }
 
-    /// A stable name for the key in a shared store, which reveals neither
-    /// the user name nor the IP.
+    /// A short, fixed-length name for the key in a shared store's key
+    /// names, which does not spell out the user name or the IP (an IP's
+    /// digest can still be guessed: the store is trusted, its key list is
+    /// just not a directory of callers).
     pub fn digest(&self) -> String {
         URL_SAFE_NO_PAD.encode(&Sha256::digest(self.0.as_bytes())[..16])
     }
