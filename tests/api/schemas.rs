@@ -69,6 +69,8 @@ const KEYWORDS: &[&str] = &[
     "examples",
 ];
 
+/// Written out here rather than taken from `crypto_mcp::mcp::schema`, so a
+/// wrong entry there fails this test instead of passing it.
 const FORMATS: &[&str] = &[
     "date-time",
     "date",

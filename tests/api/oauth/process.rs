@@ -92,6 +92,23 @@ async fn wait_healthy(http: &reqwest::Client, base: &str) {
     panic!("the server did not start within {DEADLINE:?}");
 }
 
+/// Waits for the server at `base`, registers a client and returns its id.
+async fn register_when_healthy(base: &str) -> String {
+    let http = reqwest::Client::new();
+    wait_healthy(&http, base).await;
+    let r = http
+        .post(format!("{base}/register"))
+        .json(&json!({"redirect_uris": [REDIRECT]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json::<Value>().await.unwrap()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[test]
 fn a_short_plain_password_stops_the_server_with_one_line_naming_the_user() {
     let mut child = command(free_port(), "bob:short-pw alice:long-enough-pw")
@@ -121,20 +138,7 @@ async fn the_state_file_is_written_on_sigterm_and_ctrl_c() {
                 .arg("--state-file")
                 .arg(&path),
         );
-        let http = reqwest::Client::new();
-        wait_healthy(&http, &base).await;
-        let r = http
-            .post(format!("{base}/register"))
-            .json(&json!({"redirect_uris": [REDIRECT]}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-        let client_id = r.json::<Value>().await.unwrap()["client_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        drop(http);
+        let client_id = register_when_healthy(&base).await;
         // At once, before the background writer's delay has passed.
         let sent = Command::new("kill")
             .args([&format!("-{signal}"), &child.id().to_string()])
@@ -260,15 +264,7 @@ async fn a_tls_store_is_reached_over_rediss() {
         "--store-ca-file",
         &file("ca.crt"),
     ]));
-    let http = reqwest::Client::new();
-    wait_healthy(&http, &base).await;
-    let r = http
-        .post(format!("{base}/register"))
-        .json(&json!({"redirect_uris": [REDIRECT]}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+    register_when_healthy(&base).await;
     drop(child);
     drop(server);
 }

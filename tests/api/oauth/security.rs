@@ -222,17 +222,7 @@ async fn login_brute_force_is_throttled_per_ip() {
     let page = s
         .get_authorize_with(&other, &s.authorize_params(&client_id, &pkce()))
         .await;
-    let r = s
-        .post_form_with(
-            &other,
-            &page,
-            &[
-                ("username", USER),
-                ("password", PASSWORD),
-                ("decision", "approve"),
-            ],
-        )
-        .await;
+    let r = s.approve_with(&other, &page).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
 

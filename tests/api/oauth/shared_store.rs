@@ -128,6 +128,14 @@ async fn fifty_redemptions_of_one_code_across_instances_yield_one_token() {
     assert_eq!((won, refused), (1, 49), "{statuses:?}");
 }
 
+/// The sign-in page as the owner's browser gets it: its cookie store, not
+/// the page, carries the cookies back.
+async fn owner_page(s: &TestApp, owner: &reqwest::Client, params: &[(String, String)]) -> Page {
+    let mut page = s.get_authorize_with(owner, params).await;
+    page.cookie = None;
+    page
+}
+
 #[tokio::test]
 async fn failed_sign_ins_count_on_every_instance() {
     let Some(server) = RedisServer::shared() else {
@@ -143,29 +151,8 @@ async fn failed_sign_ins_count_on_every_instance() {
         .build()
         .unwrap();
     let p = pkce();
-    let r = owner
-        .get(a.url("/authorize"))
-        .query(&a.authorize_params(&client_id, &p))
-        .send()
-        .await
-        .unwrap();
-    let page = Page {
-        status: r.status(),
-        headers: r.headers().clone(),
-        body: r.text().await.unwrap(),
-        cookie: None,
-    };
-    let r = a
-        .post_form_with(
-            &owner,
-            &page,
-            &[
-                ("username", USER),
-                ("password", PASSWORD),
-                ("decision", "approve"),
-            ],
-        )
-        .await;
+    let page = owner_page(&a, &owner, &a.authorize_params(&client_id, &p)).await;
+    let r = a.approve_with(&owner, &page).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 
     // A stranger's five wrong passwords, alternating instances, use up the
@@ -200,18 +187,7 @@ async fn failed_sign_ins_count_on_every_instance() {
     // the password: `prompt=login` ignores the session cookie.
     let mut params = b.authorize_params(&client_id, &pkce());
     params.push(("prompt".into(), "login".into()));
-    let r = owner
-        .get(b.url("/authorize"))
-        .query(&params)
-        .send()
-        .await
-        .unwrap();
-    let page = Page {
-        status: r.status(),
-        headers: r.headers().clone(),
-        body: r.text().await.unwrap(),
-        cookie: None,
-    };
+    let page = owner_page(&b, &owner, &params).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let r = b.approve_with(&owner, &page).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
